@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    exclude: ["tests/long/**", "node_modules/**"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Database-backed files each get their own database; two at a time suits a 2-core machine.
+    maxWorkers: 2,
+  },
+});
