@@ -1,0 +1,63 @@
+// Starts the functions gateway as a Deno child process (the functions run under Deno, as on
+// Supabase) and resolves once it reports the port it listens on.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DENO = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+
+export interface GatewayProcess {
+  port: number;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  env: Record<string, string | undefined>;
+  /** Receives every line the gateway prints (the functions' JSON logs). */
+  onLine?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export function startGatewayProcess(opts: GatewayOptions): Promise<GatewayProcess> {
+  const child = spawn(
+    DENO,
+    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "local/gateway.ts"],
+    { cwd: ROOT, env: { ...opts.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timeout = setTimeout(() => {
+      void stop();
+      reject(new Error(`the gateway did not start within ${opts.startTimeoutMs ?? 30000} ms`));
+    }, opts.startTimeoutMs ?? 30000);
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+      for (const line of chunk.toString().split("\n")) if (line.trim()) opts.onLine?.(line);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timeout);
+      reject(new Error(`the gateway exited with code ${code} before listening:\n${stderr}`));
+    });
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.startsWith('{"event":"gateway_listening"')) {
+        clearTimeout(timeout);
+        const port = (JSON.parse(line) as { port: number }).port;
+        resolve({ port, url: `http://127.0.0.1:${port}`, child, stop });
+      } else {
+        opts.onLine?.(line);
+      }
+    });
+  });
+}

@@ -1,0 +1,77 @@
+// The local stand-in for Supabase's functions gateway, run under Deno: serves
+// /functions/v1/NAME[/...] to each function's Hono app, checks the JWT where supabase/config.toml says
+// verify_jwt = true (preflight requests pass, as on Supabase), and forwards the request with the
+// path the function sees on Supabase (`/NAME/...`).
+import { getConfig } from "../shared/config.ts";
+import { errorBody } from "../shared/http.ts";
+import { bearerToken, verifyCaller } from "../shared/jwt.ts";
+import { createRuntime } from "../shared/runtime.ts";
+import { parseFunctionManifest } from "./function-manifest.ts";
+import { createApp as certificationExpired } from "../functions/certification-expired/app.ts";
+import { createApp as certificationRenewed } from "../functions/certification-renewed/app.ts";
+import { createApp as dynamicsWebhook } from "../functions/dynamics-webhook/app.ts";
+import { createApp as syncRetry } from "../functions/sync-retry/app.ts";
+import { createApp as syncStatus } from "../functions/sync-status/app.ts";
+
+const config = getConfig();
+const runtime = createRuntime(config);
+
+const factories = {
+  "certification-expired": certificationExpired,
+  "certification-renewed": certificationRenewed,
+  "dynamics-webhook": dynamicsWebhook,
+  "sync-retry": syncRetry,
+  "sync-status": syncStatus,
+} as const;
+
+const manifest = parseFunctionManifest(
+  await Deno.readTextFile(new URL("../supabase/config.toml", import.meta.url)),
+);
+const missing = manifest.filter((f) => !(f.name in factories)).map((f) => f.name);
+if (missing.length > 0 || manifest.length !== Object.keys(factories).length) {
+  throw new Error(`supabase/config.toml and the gateway disagree on the functions: ${missing}`);
+}
+const routes = new Map(
+  manifest.map((f) => [f.name, {
+    verifyJwt: f.verifyJwt,
+    fetch: factories[f.name as keyof typeof factories](runtime).fetch,
+  }]),
+);
+
+const json = (status: number, code: string, message: string) =>
+  Response.json(errorBody(code, message), {
+    status,
+    headers: { "access-control-allow-origin": "*" },
+  });
+
+async function handle(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const match = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
+  if (!match) return json(404, "not_found", "no route");
+  const route = routes.get(match[1]);
+  if (!route) return json(404, "function_not_found", "requested function was not found");
+  if (route.verifyJwt && req.method !== "OPTIONS") {
+    const verified = await verifyCaller(bearerToken(req.headers), config.supabase.jwtSecret);
+    if (!verified.ok) {
+      return verified.reason === "missing_token"
+        ? json(401, "missing_authorization", "missing authorization header")
+        : json(401, "invalid_jwt", "invalid JWT");
+    }
+  }
+  url.pathname = `/${match[1]}${match[2] ?? ""}`;
+  return route.fetch(new Request(url, req));
+}
+
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port: config.ports.gateway,
+  onListen: ({ port }) => console.log(JSON.stringify({ event: "gateway_listening", port })),
+}, handle);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.shutdown();
+    await runtime.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,89 @@
+// What pg_net and pg_cron do on Supabase, done by the local stack: nudge the dispatcher as soon as
+// the outbox has due events, sweep on a timer, and run the nightly auto-pause job on a timer.
+// On real Postgres the nudge is LISTEN on the trigger's channel; on the embedded PGlite a NOTIFY
+// does not reach socket clients (measured), so a short poll of due events takes its place.
+import type postgres from "postgres";
+
+export interface SchedulerOptions {
+  sql: postgres.Sql;
+  engine: "pglite" | "postgres";
+  /** Calls the sync-retry function; resolves when the sweep answered. */
+  sweep: () => Promise<void>;
+  sweepEveryMs?: number;
+  expireEveryMs?: number;
+  pollEveryMs?: number;
+  onError?: (what: string, err: unknown) => void;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+export const SYNC_CHANNEL = "dynamics_sync";
+
+export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler> {
+  const { sql } = opts;
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  // One sweep at a time; a nudge during a sweep schedules exactly one more, so nothing is missed.
+  const nudge = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = opts.sweep().catch((err) => opts.onError?.("sweep", err)).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        nudge();
+      }
+    });
+  };
+
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let unlisten: (() => Promise<void>) | null = null;
+  if (opts.engine === "postgres") {
+    const sub = await sql.listen(SYNC_CHANNEL, () => nudge());
+    unlisten = () => sub.unlisten();
+  } else {
+    let polling = false;
+    timers.push(setInterval(async () => {
+      if (polling || running || stopped) return;
+      polling = true;
+      try {
+        const [due] = await sql`
+          select exists (
+            select 1 from public.sync_events
+            where state in ('pending', 'retrying') and next_attempt_at <= now()
+              and (lease_expires_at is null or lease_expires_at < now())
+          ) as due`;
+        if (due.due) nudge();
+      } catch (err) {
+        opts.onError?.("poll", err);
+      } finally {
+        polling = false;
+      }
+    }, opts.pollEveryMs ?? 25));
+  }
+  timers.push(setInterval(nudge, opts.sweepEveryMs ?? 30_000));
+  timers.push(setInterval(async () => {
+    try {
+      await sql`select public.expire_due_certifications()`;
+    } catch (err) {
+      opts.onError?.("expire_due_certifications", err);
+    }
+  }, opts.expireEveryMs ?? 60_000));
+  nudge();
+
+  return {
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearInterval(t);
+      await unlisten?.();
+      await running;
+    },
+  };
+}
