@@ -1,5 +1,5 @@
-// One structured JSON line per event. Callers pass ids and figures only; `redact` strips anything
-// that looks like a credential from free text before it reaches a log line, an error body or an audit row.
+// One structured JSON line per event. Callers pass ids, figures and already-redacted text only
+// (see `redact` in errors.ts): no secrets, tokens or PII beyond ids.
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFields = Record<
   string,
@@ -40,28 +40,4 @@ export function createLogger(
     warn: emit("warn"),
     error: emit("error"),
   };
-}
-
-const PATTERNS: RegExp[] = [
-  /Bearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
-  /(client_secret|access_token|refresh_token|password|apikey|api_key|secret)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi,
-];
-
-/** Removes tokens, JWTs and the given secrets from `text`, and bounds its length. */
-export function redact(
-  text: string,
-  secrets: readonly string[] = [],
-  maxLength = 500,
-): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s && s.length >= 4) out = out.split(s).join("[redacted]");
-  }
-  out = out.replace(PATTERNS[0], "Bearer [redacted]").replace(
-    PATTERNS[1],
-    "[redacted-jwt]",
-  )
-    .replace(PATTERNS[2], "$1$2[redacted]");
-  return out.length > maxLength ? `${out.slice(0, maxLength)}…` : out;
 }

@@ -1,28 +1,78 @@
 // Production wiring: one set of long-lived dependencies per process (an edge isolate, or the local
-// gateway), built from the validated config. Tests build their own with fakes.
-import { type Config, getConfig } from "./config.ts";
+// gateway), built from the validated config. The Dynamics client is per process so its token cache
+// and circuit breaker are shared by every request the process serves. Tests build their own.
+import type { Config } from "./config.ts";
+import { getConfig } from "./config.ts";
 import { createSql, type Sql } from "./db.ts";
+import { createDynamicsClient, type DynamicsClient } from "./dynamics-client.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createSyncService, type SyncService } from "./sync-service.ts";
 
 export interface Runtime {
   config: Config;
   log: Logger;
   /** Opened on first use, so a function that never touches the database never connects. */
   readonly sql: Sql;
+  readonly sync: SyncService;
   close(): Promise<void>;
 }
 
+export function dynamicsClientFor(config: Config, fetchImpl?: typeof fetch): DynamicsClient {
+  const d = config.dynamics;
+  return createDynamicsClient({
+    webhookUrl: d.webhookUrl,
+    auth: d.auth,
+    retry: d.retry,
+    attemptTimeoutMs: d.attemptTimeoutMs,
+    budgetMs: d.budgetMs,
+    circuit: d.circuit,
+    secrets: [d.signingSecret, ...d.inboundSecrets, config.supabase.jwtSecret],
+    fetch: fetchImpl,
+  });
+}
+
+export function syncServiceFor(
+  config: Config,
+  deps: { sql: Sql; client: DynamicsClient; log: Logger; owner?: string },
+): SyncService {
+  return createSyncService({
+    sql: deps.sql,
+    client: deps.client,
+    log: deps.log,
+    owner: deps.owner ?? `dispatcher-${crypto.randomUUID().slice(0, 8)}`,
+    enabled: config.dynamics.enabled,
+    signingSecret: config.dynamics.signingSecret,
+    policy: {
+      maxAttempts: config.sync.maxAttempts,
+      rescheduleBaseSeconds: config.sync.rescheduleBaseSeconds,
+      rescheduleCapSeconds: config.sync.rescheduleCapSeconds,
+      maxAgeHours: config.sync.maxAgeHours,
+    },
+    batchSize: config.sync.batchSize,
+    concurrency: config.sync.concurrency,
+    leaseSeconds: config.sync.leaseSeconds,
+    budgetMs: config.dynamics.budgetMs,
+  });
+}
+
 export function createRuntime(config: Config = getConfig()): Runtime {
+  const log = createLogger(config.logLevel);
   let sql: Sql | undefined;
-  return {
+  let sync: SyncService | undefined;
+  const rt: Runtime = {
     config,
-    log: createLogger(config.logLevel),
+    log,
     get sql() {
       sql ??= createSql(config);
       return sql;
+    },
+    get sync() {
+      sync ??= syncServiceFor(config, { sql: rt.sql, client: dynamicsClientFor(config), log });
+      return sync;
     },
     async close() {
       await sql?.end({ timeout: 5 });
     },
   };
+  return rt;
 }

@@ -1,10 +1,6 @@
-import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
 import type { Runtime } from "../../shared/runtime.ts";
+import { createSyncEndpoint } from "../../shared/sync-endpoint.ts";
 
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("certification-expired", rt.log);
-  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
-  app.post("/", (c) => jsonError(c, 501, "not_implemented", "certification-expired is not implemented yet"));
-  return app;
+  return createSyncEndpoint("certification-expired", "certification.expired", rt);
 }

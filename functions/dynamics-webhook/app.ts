@@ -1,9 +1,46 @@
 import { createFunctionApp } from "../../shared/function-app.ts";
 import { jsonError } from "../../shared/http.ts";
+import { parseInboundEvent } from "../../shared/inbound.ts";
+import { receiveInbound } from "../../shared/inbound-service.ts";
+import { badRequest, decodeUtf8, readBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
+import { verifyWebhook } from "../../shared/signer.ts";
 
-export function createApp(rt: Runtime) {
+// Inbound webhooks from HLF Dynamics (verify_jwt = false: the HMAC signature authenticates).
+// Order matters: size limit, then the signature over the raw bytes, and only then parsing, so an
+// unsigned request costs no parse and writes nothing.
+export function createApp(rt: Runtime, now: () => number = Date.now) {
   const app = createFunctionApp("dynamics-webhook", rt.log);
-  app.post("/", (c) => jsonError(c, 501, "not_implemented", "dynamics-webhook is not implemented yet"));
+  const { inbound, dynamics } = rt.config;
+  app.post("/", async (c) => {
+    const started = now();
+    const body = await readBody(c.req.raw, inbound.maxBodyBytes);
+    if (!body.ok) {
+      return jsonError(c, 413, "payload_too_large", `body over ${inbound.maxBodyBytes} bytes`);
+    }
+    const verified = await verifyWebhook(body.bytes, c.req.raw.headers, {
+      secrets: dynamics.inboundSecrets,
+      nowSeconds: Math.floor(now() / 1000),
+      toleranceSeconds: inbound.toleranceSeconds,
+    });
+    if (!verified.ok) {
+      rt.log.warn("inbound rejected", { reason: verified.reason });
+      return jsonError(c, 401, verified.reason, "webhook signature verification failed");
+    }
+    const text = decodeUtf8(body.bytes);
+    if (text === null) return badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]);
+    const parsed = parseInboundEvent(text);
+    if (!parsed.ok) return badRequest(c, parsed.issues);
+    const event = parsed.value;
+    const result = await receiveInbound(rt.sql, event, verified.scheme);
+    rt.log.info("inbound delivery", {
+      eventId: event.eventId,
+      eventType: event.eventType,
+      mentorId: event.mentorId,
+      status: result.status,
+      durationMs: now() - started,
+    });
+    return c.json({ status: result.status, eventId: event.eventId }, 200);
+  });
   return app;
 }

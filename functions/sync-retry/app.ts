@@ -1,10 +1,28 @@
+import { SyncRetryRequest, type SyncRetryResult } from "../../shared/api.ts";
 import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
+import { jsonBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 
+// The sweep: re-queues dead letters on request, releases held events once the flag is on, and
+// dispatches due events in batches within the function's time budget.
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-retry", rt.log);
   app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
-  app.post("/", (c) => jsonError(c, 501, "not_implemented", "sync-retry is not implemented yet"));
+  app.post("/", async (c) => {
+    const body = await jsonBody(c, SyncRetryRequest, 4096);
+    if (!body.ok) return body.response;
+    const started = Date.now();
+    const requeued = body.value.requeue
+      ? await rt.sync.requeueFailed(body.value.mentorId)
+      : 0;
+    const counts = await rt.sync.dispatchDue();
+    const result: SyncRetryResult & { requeued: number; lostLeases: number } = {
+      ...counts,
+      requeued,
+      durationMs: Date.now() - started,
+    };
+    rt.log.info("sync sweep", result);
+    return c.json(result, 200);
+  });
   return app;
 }

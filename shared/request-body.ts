@@ -1,0 +1,71 @@
+// Reads a request body with a size limit (the whole body is never buffered past the limit) and
+// parses JSON bodies against a schema, so every function answers bad input the same way.
+import type { Context } from "hono";
+import type { z } from "zod";
+import { jsonError } from "./http.ts";
+import { type Issue, parseJsonWith } from "./validation.ts";
+
+export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
+
+export async function readBody(req: Request, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await req.body?.cancel();
+    return { ok: false, reason: "too_large" };
+  }
+  if (!req.body) return { ok: true, bytes: new Uint8Array() };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return { ok: false, reason: "too_large" };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes strict UTF-8; null when the bytes are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export const badRequest = (c: Context, issues: Issue[]) =>
+  jsonError(c, 400, "invalid_request", issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "), {
+    issues,
+  });
+
+/** A JSON body valid against `schema`, or the 400/413 response to send instead. */
+export async function jsonBody<T>(
+  c: Context,
+  schema: z.ZodType<T>,
+  maxBytes: number,
+): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+  const body = await readBody(c.req.raw, maxBytes);
+  if (!body.ok) {
+    return { ok: false, response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`) };
+  }
+  const text = decodeUtf8(body.bytes);
+  if (text === null) {
+    return { ok: false, response: badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]) };
+  }
+  const parsed = parseJsonWith(schema, text.trim() === "" ? "{}" : text);
+  return parsed.ok ? parsed : { ok: false, response: badRequest(c, parsed.issues) };
+}

@@ -1,0 +1,102 @@
+// Sync status reads: one mentor (getSyncStatus) and the dashboard's list mode. Run inside
+// `asCaller` they see exactly what row-level security lets the caller see.
+import type { SyncStatus, SyncStatusListItem, SyncStatusPage, SyncState } from "./api.ts";
+import type { Sql } from "./db.ts";
+import type { Caller } from "./jwt.ts";
+
+interface StatusRow {
+  mentor_id: string;
+  state: SyncStatus["state"];
+  listing: SyncStatus["listing"];
+  last_event_id: string | null;
+  last_event_type: SyncStatus["lastEventType"];
+  last_attempt_at: Date | null;
+  last_success_at: Date | null;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  updated_at: Date;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toStatus(r: StatusRow): SyncStatus {
+  return {
+    mentorId: r.mentor_id,
+    state: r.state,
+    listing: r.listing,
+    lastEventId: r.last_event_id,
+    lastEventType: r.last_event_type,
+    lastAttemptAt: iso(r.last_attempt_at),
+    lastSuccessAt: iso(r.last_success_at),
+    attempts: r.attempts,
+    nextAttemptAt: iso(r.next_attempt_at),
+    lastError: r.last_error,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export async function fetchSyncStatus(sql: Sql, mentorId: string): Promise<SyncStatus | null> {
+  const [row] = await sql<StatusRow[]>`
+    select mentor_id, state, listing, last_event_id, last_event_type, last_attempt_at,
+      last_success_at, attempts, next_attempt_at, last_error, updated_at
+    from public.mentor_sync_status where mentor_id = ${mentorId}`;
+  return row ? toStatus(row) : null;
+}
+
+export interface ListFilter {
+  state?: SyncState;
+  chapterId?: string;
+  limit: number;
+  /** The last mentor id of the previous page (keyset pagination). */
+  after?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeCursor(mentorId: string): string {
+  return btoa(mentorId).replace(/=+$/, "");
+}
+
+/** The mentor id a cursor stands for, or null when it is not one of ours. */
+export function decodeCursor(cursor: string): string | null {
+  try {
+    const id = atob(cursor);
+    return UUID.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One page of the caller's visible mentors, ordered by mentor id. */
+export async function listSyncStatus(sql: Sql, f: ListFilter): Promise<SyncStatusPage> {
+  const rows = await sql<(StatusRow & { full_name: string; chapter_ids: string[] })[]>`
+    select mentor_id, full_name, chapter_ids, state, listing, last_event_id, last_event_type,
+      last_attempt_at, last_success_at, attempts, next_attempt_at, last_error, updated_at
+    from public.coordinator_sync_overview
+    where (${f.state ?? null}::text is null or state = ${f.state ?? null}::text)
+      and (${f.chapterId ?? null}::uuid is null or ${f.chapterId ?? null}::uuid = any(chapter_ids))
+      and (${f.after ?? null}::uuid is null or mentor_id > ${f.after ?? null}::uuid)
+    order by mentor_id
+    limit ${f.limit + 1}`;
+  const items: SyncStatusListItem[] = rows.slice(0, f.limit).map((r) => ({
+    ...toStatus(r),
+    mentorName: r.full_name,
+    chapterIds: r.chapter_ids,
+  }));
+  const more = rows.length > f.limit;
+  return { items, nextCursor: more ? encodeCursor(items[items.length - 1].mentorId) : null };
+}
+
+/**
+ * Runs `fn` in a transaction as PostgREST would for this caller: `SET LOCAL ROLE` and the verified
+ * claims in `request.jwt.claims`, so every policy sees `auth.uid()` and `auth.role()`.
+ */
+export function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)`;
+    // The role comes from a verified token and is one of three fixed names (see jwt.ts).
+    await tx.unsafe(`set local role ${caller.role}`);
+    return fn(tx as unknown as Sql);
+  }) as Promise<T>;
+}

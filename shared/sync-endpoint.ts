@@ -1,0 +1,33 @@
+// certification-expired and certification-renewed are one endpoint with two event types: called by
+// the database (pg_net, or a Supabase Database Webhook body) or by an operator with { mentorId },
+// service role only. Answers with the event and the state its delivery reached.
+import { mentorIdFromSyncRequest, SyncRequest } from "./api.ts";
+import { createFunctionApp, requireRole } from "./function-app.ts";
+import { jsonError } from "./http.ts";
+import type { EventType } from "./payload.ts";
+import { jsonBody } from "./request-body.ts";
+import type { Runtime } from "./runtime.ts";
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export function createSyncEndpoint(name: string, eventType: EventType, rt: Runtime) {
+  const app = createFunctionApp(name, rt.log);
+  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
+  app.post("/", async (c) => {
+    const body = await jsonBody(c, SyncRequest, MAX_REQUEST_BYTES);
+    if (!body.ok) return body.response;
+    const mentorId = mentorIdFromSyncRequest(body.value);
+    const result = eventType === "certification.expired"
+      ? await rt.sync.syncCertificationExpired(mentorId)
+      : await rt.sync.syncCertificationRenewed(mentorId);
+    switch (result.kind) {
+      case "not_found":
+        return jsonError(c, 404, "mentor_not_found", `no mentor ${mentorId}`);
+      case "conflict":
+        return jsonError(c, 409, "state_conflict", result.message);
+      case "ok":
+        return c.json(result.result, 200);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,225 @@
+// The named queries of the outbox dispatcher. The invariants live in the database: claims take a
+// lease under `FOR UPDATE SKIP LOCKED` (several dispatchers never hold the same event), an event is
+// claimable only when no older event of its mentor is still undelivered (per-mentor order), and a
+// result is written only by the dispatcher that still holds the lease.
+import type { Sql } from "./db.ts";
+import type { AttemptRecord } from "./dynamics-client.ts";
+import type { CertificationStatus, EventType, RenewalRecord } from "./payload.ts";
+
+type Tx = Sql;
+
+export interface ClaimedEvent {
+  id: string;
+  eventId: string;
+  mentorId: string;
+  eventType: EventType;
+  certificationStatus: CertificationStatus;
+  expiryDate: Date;
+  createdAt: Date;
+  /** Dispatch rounds, this one included. */
+  rounds: number;
+  renewalHistory: RenewalRecord[];
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  mentor_id: string;
+  event_type: EventType;
+  certification_status: CertificationStatus;
+  expiry_date: Date;
+  created_at: Date;
+  rounds: number;
+  renewal_history: RenewalRecord[] | null;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseSeconds: number;
+  limit: number;
+  /** Only this mentor's events (a direct call for one mentor). */
+  mentorId?: string;
+}
+
+export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedEvent[]> {
+  const rows = await sql<ClaimRow[]>`
+    with candidates as (
+      select e.id
+      from public.sync_events e
+      where e.state in ('pending', 'retrying')
+        and e.next_attempt_at <= now()
+        and (e.lease_expires_at is null or e.lease_expires_at < now())
+        and (${o.mentorId ?? null}::uuid is null or e.mentor_id = ${o.mentorId ?? null}::uuid)
+        and not exists (
+          select 1 from public.sync_events older
+          where older.mentor_id = e.mentor_id and older.id < e.id
+            and older.state in ('pending', 'retrying', 'held'))
+      order by e.id
+      limit ${o.limit}
+      for update of e skip locked
+    )
+    update public.sync_events e
+    set lease_owner = ${o.owner},
+        lease_expires_at = now() + make_interval(secs => ${o.leaseSeconds}),
+        rounds = e.rounds + 1,
+        updated_at = now()
+    from candidates
+    where e.id = candidates.id
+    returning e.id, e.event_id, e.mentor_id, e.event_type, e.certification_status, e.expiry_date,
+      e.created_at, e.rounds,
+      (select c.renewal_history from public.certifications c where c.mentor_id = e.mentor_id)
+        as renewal_history`;
+  return rows.map((r) => ({
+    id: String(r.id),
+    eventId: r.event_id,
+    mentorId: r.mentor_id,
+    eventType: r.event_type,
+    certificationStatus: r.certification_status,
+    expiryDate: r.expiry_date,
+    createdAt: r.created_at,
+    rounds: r.rounds,
+    renewalHistory: r.renewal_history ?? [],
+  })).sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+export type Finish =
+  | { state: "delivered"; status: number }
+  | { state: "retrying"; nextAttemptAt: Date; error: string; status: number | null }
+  | { state: "failed"; error: string; status: number | null };
+
+/**
+ * Records a round's attempts and its result in one round trip. The attempts are written whatever
+ * happens (they happened); the event changes only if this dispatcher still holds its lease.
+ * Returns false when the lease was lost (another dispatcher re-claimed the event).
+ */
+export async function finishRound(
+  sql: Tx,
+  event: ClaimedEvent,
+  owner: string,
+  attempts: readonly AttemptRecord[],
+  finish: Finish,
+): Promise<boolean> {
+  const attemptRows = attempts.map((a) => ({
+    n: a.attempt,
+    started_at: a.startedAt.toISOString(),
+    finished_at: a.finishedAt.toISOString(),
+    duration_ms: Math.round(a.durationMs),
+    http_status: a.status,
+    outcome: a.outcome,
+    error_code: a.errorCode,
+    error: a.error,
+  }));
+  const error = finish.state === "delivered" ? null : finish.error;
+  const status = finish.status;
+  const nextAttemptAt = finish.state === "retrying" ? finish.nextAttemptAt : null;
+  const rows = await sql`
+    with previous as (
+      select coalesce(max(attempt), 0) as n
+      from public.dynamics_sync_attempts where event_id = ${event.eventId}
+    ), recorded as (
+      insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
+        started_at, finished_at, duration_ms, http_status, outcome, error_code, error)
+      select ${event.eventId}, ${event.mentorId}, previous.n + a.n, ${owner},
+        a.started_at, a.finished_at, a.duration_ms, a.http_status, a.outcome, a.error_code, a.error
+      from previous, jsonb_to_recordset(${sql.json(attemptRows)}::jsonb) as a(n int,
+        started_at timestamptz, finished_at timestamptz, duration_ms int, http_status int,
+        outcome text, error_code text, error text)
+      returning 1
+    )
+    update public.sync_events
+    set state = ${finish.state},
+        attempts = attempts + (select count(*) from recorded),
+        delivered_at = case when ${finish.state} = 'delivered' then now() else delivered_at end,
+        next_attempt_at = coalesce(${nextAttemptAt}::timestamptz, next_attempt_at),
+        last_error = ${error},
+        last_status = ${status},
+        lease_owner = null,
+        lease_expires_at = null,
+        updated_at = now()
+    where id = ${event.id} and lease_owner = ${owner}
+    returning id`;
+  return rows.length === 1;
+}
+
+/** Flag off: due events wait as `held` instead of being sent. */
+export async function holdDueEvents(sql: Tx): Promise<number> {
+  const rows = await sql`
+    update public.sync_events set state = 'held', updated_at = now()
+    where state in ('pending', 'retrying')
+      and (lease_expires_at is null or lease_expires_at < now())
+    returning id`;
+  return rows.length;
+}
+
+/** Flag back on: held events become due again, in their original order. */
+export async function releaseHeldEvents(sql: Tx): Promise<number> {
+  const rows = await sql`
+    update public.sync_events
+    set state = 'pending', next_attempt_at = now(), lease_owner = null, lease_expires_at = null,
+        updated_at = now()
+    where state = 'held'
+    returning id`;
+  return rows.length;
+}
+
+/** Re-queues dead letters (all, or one mentor's) with a fresh round budget. */
+export async function requeueFailedEvents(sql: Tx, mentorId?: string): Promise<number> {
+  const rows = await sql`
+    update public.sync_events
+    set state = 'pending', next_attempt_at = now(), rounds = 0, updated_at = now()
+    where state = 'failed'
+      and (${mentorId ?? null}::uuid is null or mentor_id = ${mentorId ?? null}::uuid)
+      and not exists (
+        select 1 from public.sync_events newer
+        where newer.mentor_id = sync_events.mentor_id and newer.id > sync_events.id
+          and newer.state <> 'superseded')
+    returning id`;
+  return rows.length;
+}
+
+export interface EventRow {
+  eventId: string;
+  mentorId: string;
+  eventType: EventType;
+  state: "pending" | "retrying" | "delivered" | "failed" | "held" | "superseded";
+  attempts: number;
+}
+
+const eventColumns = (sql: Tx) =>
+  sql`event_id as "eventId", mentor_id as "mentorId", event_type as "eventType", state, attempts`;
+
+export async function getEvent(sql: Tx, eventId: string): Promise<EventRow | null> {
+  const [row] = await sql<EventRow[]>`
+    select ${eventColumns(sql)} from public.sync_events where event_id = ${eventId}`;
+  return row ?? null;
+}
+
+/** The mentor's newest event that is not superseded, or null. */
+export async function latestEvent(sql: Tx, mentorId: string): Promise<EventRow | null> {
+  const [row] = await sql<EventRow[]>`
+    select ${eventColumns(sql)} from public.sync_events
+    where mentor_id = ${mentorId} and state <> 'superseded'
+    order by id desc limit 1`;
+  return row ?? null;
+}
+
+export interface MentorListing {
+  mentorId: string;
+  listed: boolean;
+}
+
+/** Whether the mentor exists and should be publicly listed now (the derived listing state). */
+export async function mentorListing(sql: Tx, mentorId: string): Promise<MentorListing | null> {
+  const [row] = await sql<{ listed: boolean | null }[]>`
+    select s.listed from public.peer_mentors m
+    left join public.mentor_listing_state s on s.mentor_id = m.id
+    where m.id = ${mentorId}`;
+  return row ? { mentorId, listed: row.listed ?? false } : null;
+}
+
+export async function enqueueEvent(sql: Tx, mentorId: string, type: EventType): Promise<EventRow> {
+  const [row] = await sql<EventRow[]>`
+    select event_id as "eventId", mentor_id as "mentorId", event_type as "eventType", state, attempts
+    from public.enqueue_sync_event(${mentorId}::uuid, ${type}::text)`;
+  return row;
+}

@@ -1,0 +1,249 @@
+// The sync service: the interfaces the spec names (syncCertificationExpired/Renewed, sendWebhook,
+// getSyncStatus) over the durable outbox. Events are claimed with a lease, delivered through the
+// Dynamics client, audited attempt by attempt, and rescheduled or dead-lettered when a round fails.
+import type { SyncResult, SyncStatus } from "./api.ts";
+import type { Sql } from "./db.ts";
+import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics-client.ts";
+import type { Logger } from "./logger.ts";
+import { mapWithConcurrency } from "./concurrency.ts";
+import { buildPayload, type EventType, PayloadError, toJson, type WebhookPayloadV1 } from "./payload.ts";
+import { nextStep, type ReschedulePolicy } from "./reschedule.ts";
+import { outboundHeaders } from "./signer.ts";
+import { fetchSyncStatus } from "./status-queries.ts";
+import {
+  claimDueEvents,
+  type ClaimedEvent,
+  enqueueEvent,
+  type EventRow,
+  type Finish,
+  finishRound,
+  getEvent,
+  holdDueEvents,
+  latestEvent,
+  mentorListing,
+  releaseHeldEvents,
+  requeueFailedEvents,
+} from "./sync-queries.ts";
+
+export interface SyncServiceOptions {
+  sql: Sql;
+  client: DynamicsClient;
+  log: Logger;
+  /** Identifies this dispatcher in leases and audit rows. */
+  owner: string;
+  enabled: boolean;
+  signingSecret: string;
+  policy: ReschedulePolicy;
+  batchSize: number;
+  concurrency: number;
+  leaseSeconds: number;
+  /** Wall-clock budget of one dispatch call (an edge function's limit, less a margin). */
+  budgetMs: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface DispatchCounts {
+  claimed: number;
+  delivered: number;
+  retrying: number;
+  failed: number;
+  held: number;
+  superseded: number;
+  released: number;
+  lostLeases: number;
+}
+
+export type SyncCallResult =
+  | { kind: "ok"; result: SyncResult }
+  | { kind: "not_found" }
+  | { kind: "conflict"; message: string };
+
+export interface SyncService {
+  syncCertificationExpired(mentorId: string): Promise<SyncCallResult>;
+  syncCertificationRenewed(mentorId: string): Promise<SyncCallResult>;
+  sendWebhook(
+    eventType: EventType,
+    payload: WebhookPayloadV1,
+    opts?: { budgetMs?: number; onAttempt?: (a: AttemptRecord) => void },
+  ): Promise<{ outcome: SendOutcome; attempts: AttemptRecord[] }>;
+  getSyncStatus(mentorId: string): Promise<SyncStatus | null>;
+  dispatchDue(opts?: { mentorId?: string; budgetMs?: number }): Promise<DispatchCounts>;
+  requeueFailed(mentorId?: string): Promise<number>;
+}
+
+const emptyCounts = (): DispatchCounts => ({
+  claimed: 0,
+  delivered: 0,
+  retrying: 0,
+  failed: 0,
+  held: 0,
+  superseded: 0,
+  released: 0,
+  lostLeases: 0,
+});
+
+// Leave this much of a lease unused, so a slow round never outlives the lease it writes under.
+const LEASE_MARGIN_MS = 5_000;
+
+export function createSyncService(o: SyncServiceOptions): SyncService {
+  const now = o.now ?? Date.now;
+  const random = o.random ?? Math.random;
+  const { sql, log } = o;
+
+  async function sendWebhook(
+    eventType: EventType,
+    payload: WebhookPayloadV1,
+    opts: { budgetMs?: number; onAttempt?: (a: AttemptRecord) => void } = {},
+  ) {
+    if (payload.eventType !== eventType) {
+      throw new PayloadError([{ path: "eventType", message: `expected ${eventType}` }]);
+    }
+    const body = toJson(payload);
+    const attempts: AttemptRecord[] = [];
+    const outcome = await o.client.send({
+      eventId: payload.eventId,
+      body,
+      budgetMs: opts.budgetMs,
+      headers: ({ nowMs }) =>
+        outboundHeaders({
+          id: payload.eventId,
+          body,
+          secret: o.signingSecret,
+          timestampSeconds: Math.floor(nowMs / 1000),
+        }),
+      onAttempt: (a) => {
+        attempts.push(a);
+        log.info("dynamics attempt", {
+          eventId: payload.eventId,
+          mentorId: payload.mentorId,
+          eventType,
+          attempt: a.attempt,
+          status: a.status,
+          outcome: a.outcome,
+          errorCode: a.errorCode,
+          durationMs: Math.round(a.durationMs),
+        });
+        opts.onAttempt?.(a);
+      },
+    });
+    return { outcome, attempts };
+  }
+
+  async function deliver(event: ClaimedEvent, deadline: number): Promise<Finish["state"] | null> {
+    let payload: WebhookPayloadV1;
+    try {
+      payload = buildPayload({
+        eventId: event.eventId,
+        eventType: event.eventType,
+        occurredAt: event.createdAt,
+        mentorId: event.mentorId,
+        certificationStatus: event.certificationStatus,
+        expiryDate: event.expiryDate,
+        renewalHistory: event.renewalHistory,
+      });
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      const finish: Finish = { state: "failed", error: err.message, status: null };
+      return (await finishRound(sql, event, o.owner, [], finish)) ? "failed" : null;
+    }
+    const budgetMs = Math.max(0, Math.min(deadline - now(), o.leaseSeconds * 1000 - LEASE_MARGIN_MS));
+    const { outcome, attempts } = await sendWebhook(event.eventType, payload, { budgetMs });
+    let finish: Finish;
+    if (outcome.ok) {
+      finish = { state: "delivered", status: outcome.status };
+    } else {
+      const step = nextStep(o.policy, {
+        error: outcome.error,
+        rounds: event.rounds,
+        createdAt: event.createdAt,
+        now: new Date(now()),
+        random,
+      });
+      const error = `${outcome.error.code}: ${outcome.error.message}`;
+      const status = outcome.error.status ?? null;
+      finish = step.state === "retrying"
+        ? { state: "retrying", nextAttemptAt: step.nextAttemptAt, error, status }
+        : { state: "failed", error, status };
+      if (step.state === "failed") {
+        log.warn("sync event dead-lettered", {
+          eventId: event.eventId,
+          mentorId: event.mentorId,
+          reason: step.reason,
+          errorCode: outcome.error.code,
+        });
+      }
+    }
+    return (await finishRound(sql, event, o.owner, attempts, finish)) ? finish.state : null;
+  }
+
+  async function dispatchDue(
+    opts: { mentorId?: string; budgetMs?: number } = {},
+  ): Promise<DispatchCounts> {
+    const counts = emptyCounts();
+    if (!o.enabled) {
+      counts.held = await holdDueEvents(sql);
+      return counts;
+    }
+    counts.released = await releaseHeldEvents(sql);
+    const deadline = now() + (opts.budgetMs ?? o.budgetMs);
+    while (now() < deadline) {
+      const batch = await claimDueEvents(sql, {
+        owner: o.owner,
+        leaseSeconds: o.leaseSeconds,
+        limit: o.batchSize,
+        mentorId: opts.mentorId,
+      });
+      if (batch.length === 0) break;
+      counts.claimed += batch.length;
+      const states = await mapWithConcurrency(batch, o.concurrency, (e) => deliver(e, deadline));
+      for (const state of states) {
+        if (state === null) counts.lostLeases += 1;
+        else counts[state] += 1;
+      }
+    }
+    return counts;
+  }
+
+  function toResult(row: EventRow): SyncResult {
+    return {
+      eventId: row.eventId,
+      mentorId: row.mentorId,
+      eventType: row.eventType,
+      state: row.state,
+      attempts: row.attempts,
+    };
+  }
+
+  async function syncMentor(mentorId: string, type: EventType): Promise<SyncCallResult> {
+    const listing = await mentorListing(sql, mentorId);
+    if (!listing) return { kind: "not_found" };
+    const latest = await latestEvent(sql, mentorId);
+    let event: EventRow;
+    if (latest && latest.eventType === type) {
+      if (latest.state === "failed") await requeueFailedEvents(sql, mentorId);
+      event = latest;
+    } else if (listing.listed === (type === "certification.renewed")) {
+      // No event yet for the mentor's current state (e.g. data loaded before this service existed).
+      event = await enqueueEvent(sql, mentorId, type);
+    } else {
+      const state = listing.listed ? "listed" : "unlisted";
+      return {
+        kind: "conflict",
+        message: `the mentor is currently ${state}; a ${type} event would contradict that`,
+      };
+    }
+    if (event.state !== "delivered") await dispatchDue({ mentorId });
+    const after = await getEvent(sql, event.eventId);
+    return { kind: "ok", result: toResult(after ?? event) };
+  }
+
+  return {
+    syncCertificationExpired: (mentorId) => syncMentor(mentorId, "certification.expired"),
+    syncCertificationRenewed: (mentorId) => syncMentor(mentorId, "certification.renewed"),
+    sendWebhook,
+    getSyncStatus: (mentorId) => fetchSyncStatus(sql, mentorId),
+    dispatchDue,
+    requeueFailed: (mentorId) => requeueFailedEvents(sql, mentorId),
+  };
+}

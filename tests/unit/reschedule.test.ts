@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { syncError } from "../../shared/errors.ts";
+import { nextStep, type ReschedulePolicy, rescheduleDelaySeconds } from "../../shared/reschedule.ts";
+
+const policy: ReschedulePolicy = {
+  maxAttempts: 5,
+  rescheduleBaseSeconds: 60,
+  rescheduleCapSeconds: 3600,
+  maxAgeHours: 24,
+};
+const now = new Date("2026-11-22T10:00:00.000Z");
+const retryable = syncError("retryable", "http_503", "service unavailable", { status: 503 });
+
+describe("rescheduleDelaySeconds", () => {
+  it("doubles per round between half and all of the exponential delay, up to the cap", () => {
+    expect(rescheduleDelaySeconds(policy, 1, () => 0)).toBe(30);
+    expect(rescheduleDelaySeconds(policy, 1, () => 0.999999)).toBeCloseTo(60, 3);
+    expect(rescheduleDelaySeconds(policy, 3, () => 0)).toBe(120);
+    expect(rescheduleDelaySeconds(policy, 3, () => 0.5)).toBe(180);
+    expect(rescheduleDelaySeconds(policy, 30, () => 0.999999)).toBeCloseTo(3600, 2);
+    expect(rescheduleDelaySeconds(policy, 30, () => 0)).toBe(1800);
+  });
+});
+
+describe("nextStep", () => {
+  it("reschedules a retryable failure into the future", () => {
+    const step = nextStep(policy, { error: retryable, rounds: 2, createdAt: now, now, random: () => 0 });
+    expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 60_000) });
+  });
+
+  it("honours a Retry-After longer than the backoff", () => {
+    const error = syncError("retryable", "http_429", "too many requests", { retryAfterMs: 600_000 });
+    const step = nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 });
+    expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 600_000) });
+  });
+
+  it("reschedules auth failures too: a rotated credential must not lose events", () => {
+    const error = syncError("auth", "token_endpoint", "token endpoint answered 503");
+    expect(nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 }).state)
+      .toBe("retrying");
+  });
+
+  it("dead-letters permanent failures at once", () => {
+    const error = syncError("permanent", "http_422", "unprocessable", { status: 422 });
+    expect(nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 }))
+      .toEqual({ state: "failed", reason: "permanent" });
+  });
+
+  it("dead-letters after the configured number of rounds", () => {
+    expect(nextStep(policy, { error: retryable, rounds: 4, createdAt: now, now, random: () => 0 }).state)
+      .toBe("retrying");
+    expect(nextStep(policy, { error: retryable, rounds: 5, createdAt: now, now, random: () => 0 }))
+      .toEqual({ state: "failed", reason: "max_attempts" });
+  });
+
+  it("dead-letters when the next attempt would fall past the maximum age", () => {
+    const createdAt = new Date(now.getTime() - 24 * 3_600_000 + 10_000);
+    expect(nextStep(policy, { error: retryable, rounds: 1, createdAt, now, random: () => 0 }))
+      .toEqual({ state: "failed", reason: "max_age" });
+  });
+});
