@@ -59,6 +59,12 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** PGlite behaves differently from a Postgres server (one shared session, no NOTIFY to clients). */
+export async function detectEngine(sql: postgres.Sql): Promise<"pglite" | "postgres"> {
+  const [row] = await sql<{ version: string }[]>`select version()`;
+  return row.version.includes("PGlite") ? "pglite" : "postgres";
+}
+
 const portOrFree = (port: number) => (port === 0 ? freePort() : Promise.resolve(port));
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -70,7 +76,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.length = 0;
   };
   try {
-    const engine = config.database.url ? "postgres" : "pglite";
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
       const dataDir = join(config.database.dataDir, "pglite");
@@ -86,6 +91,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     cleanups.push(() => sql.end({ timeout: 5 }));
     await prepareDatabase(sql, { log });
+    const engine = await detectEngine(sql);
 
     const gatewayPort = await portOrFree(config.ports.gateway);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;

@@ -1,0 +1,167 @@
+// A Postgres wire-protocol server for one PGlite, safe for several clients at once.
+//
+// PGlite is a single Postgres session. pglite-socket's multiplexer interleaves clients message by
+// message, so one client's Bind can land between another's Parse and Execute ("portal does not
+// exist", measured with two postgres.js clients). Here each client's messages are grouped up to
+// their Sync (or simple Query), a group runs whole, and the session stays with one client while it
+// is inside a transaction or between a Flush and its Sync. Clients are thereby serialised, which
+// matches what a single-session database can offer; LISTEN/NOTIFY still does not reach clients.
+import type { PGlite } from "@electric-sql/pglite";
+import { createServer, type Server, type Socket } from "node:net";
+
+const SSL_REQUEST = 80877103;
+const CANCEL_REQUEST = 80877102;
+const GSS_REQUEST = 80877104;
+const SYNC = 0x53; // 'S'
+const QUERY = 0x51; // 'Q'
+const FLUSH = 0x48; // 'H'
+const TERMINATE = 0x58; // 'X'
+
+interface Group {
+  client: Client;
+  bytes: Uint8Array;
+  /** The group ends at a Sync or Query: nothing of the client's is left half-done. */
+  complete: boolean;
+}
+
+interface Client {
+  socket: Socket;
+  buffer: Buffer;
+  pending: Buffer[];
+  started: boolean;
+  closed: boolean;
+}
+
+export interface WireServerOptions {
+  db: PGlite;
+  host?: string;
+  port?: number;
+  maxConnections?: number;
+}
+
+export interface WireServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startWireServer(opts: WireServerOptions): Promise<WireServer> {
+  const { db } = opts;
+  const clients = new Set<Client>();
+  const queue: Group[] = [];
+  let pinned: Client | null = null;
+  let running = false;
+
+  const pump = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (;;) {
+        const index = pinned ? queue.findIndex((g) => g.client === pinned) : 0;
+        if (index < 0 || queue.length === 0) break;
+        const [group] = queue.splice(index, 1);
+        if (group.client.closed) continue;
+        await db.runExclusive(() =>
+          db.execProtocolRawStream(group.bytes, {
+            onRawData: (data: Uint8Array) => {
+              if (!group.client.closed) group.client.socket.write(data);
+            },
+          })
+        );
+        pinned = db.isInTransaction() || !group.complete ? group.client : null;
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  const enqueue = (client: Client, complete: boolean) => {
+    const bytes = Buffer.concat(client.pending);
+    client.pending = [];
+    queue.push({ client, bytes: new Uint8Array(bytes), complete });
+    void pump();
+  };
+
+  const release = async (client: Client) => {
+    if (client.closed) return;
+    client.closed = true;
+    clients.delete(client);
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i].client === client) queue.splice(i, 1);
+    if (pinned === client) {
+      // A client that vanished mid-transaction must not leave the shared session inside it.
+      while (running) await new Promise((r) => setTimeout(r, 1));
+      if (db.isInTransaction()) await db.exec("rollback");
+      pinned = null;
+      void pump();
+    }
+  };
+
+  const onData = (client: Client, chunk: Buffer) => {
+    client.buffer = client.buffer.length ? Buffer.concat([client.buffer, chunk]) : chunk;
+    for (;;) {
+      const buf = client.buffer;
+      if (!client.started) {
+        if (buf.length < 8) return;
+        const length = buf.readInt32BE(0);
+        const code = buf.readInt32BE(4);
+        if (buf.length < length) return;
+        client.buffer = buf.subarray(length);
+        if (code === SSL_REQUEST || code === GSS_REQUEST) {
+          client.socket.write("N");
+          continue;
+        }
+        if (code === CANCEL_REQUEST) {
+          client.socket.end();
+          return;
+        }
+        client.started = true;
+        client.pending.push(buf.subarray(0, length));
+        enqueue(client, true);
+        continue;
+      }
+      if (buf.length < 5) return;
+      const length = buf.readInt32BE(1) + 1;
+      if (buf.length < length) return;
+      const type = buf[0];
+      const message = buf.subarray(0, length);
+      client.buffer = buf.subarray(length);
+      if (type === TERMINATE) {
+        client.socket.end();
+        void release(client);
+        return;
+      }
+      client.pending.push(message);
+      if (type === SYNC || type === QUERY) enqueue(client, true);
+      else if (type === FLUSH) enqueue(client, false);
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    if (clients.size >= (opts.maxConnections ?? 32)) {
+      socket.end();
+      return;
+    }
+    socket.setNoDelay(true);
+    const client: Client = { socket, buffer: Buffer.alloc(0), pending: [], started: false, closed: false };
+    clients.add(client);
+    socket.on("data", (chunk: Buffer) => onData(client, chunk));
+    socket.on("error", () => void release(client));
+    socket.on("close", () => void release(client));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+
+  return {
+    port,
+    async stop() {
+      for (const client of [...clients]) {
+        client.socket.destroy();
+        await release(client);
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
