@@ -1,0 +1,169 @@
+// Request and response schemas of the HTTP functions. The handlers validate against these and the
+// OpenAPI document in contracts/ is generated from them, so the two cannot drift apart.
+import { z } from "zod";
+import type { ErrorBody as HttpErrorBody } from "./http.ts";
+import { Listing } from "./inbound.ts";
+import { EventType } from "./payload.ts";
+import { IsoDateTime, Uuid } from "./validation.ts";
+
+const Count = z.int().min(0);
+
+/** Operator call: sync one mentor now. */
+export const OperatorSyncRequest = z.object({ mentorId: Uuid });
+
+const OutboxRecord = z.looseObject({ mentor_id: Uuid, event_id: Uuid.optional() });
+
+/** Supabase Database Webhook body; the row (new, or old for a DELETE) names the mentor. */
+export const DatabaseWebhookSyncRequest = z
+  .object({
+    type: z.enum(["INSERT", "UPDATE", "DELETE"]),
+    table: z.string().min(1),
+    schema: z.string().min(1),
+    record: OutboxRecord.nullable(),
+    old_record: OutboxRecord.nullable(),
+  })
+  .superRefine((hook, ctx) => {
+    if (hook.record === null && hook.old_record === null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["record"],
+        message: "a row with mentor_id is required",
+      });
+    }
+  });
+
+export const SyncRequest = z.union([OperatorSyncRequest, DatabaseWebhookSyncRequest]);
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+function rowOf(request: SyncRequest): z.infer<typeof OutboxRecord> | null {
+  return "mentorId" in request ? null : request.record ?? request.old_record;
+}
+
+export function mentorIdFromSyncRequest(parsed: SyncRequest): string {
+  // The schema guarantees a database webhook carries a row, so `rowOf` is non-null there.
+  return "mentorId" in parsed ? parsed.mentorId : rowOf(parsed)!.mentor_id;
+}
+
+/** The outbox `event_id` a database webhook names, or null for an operator call. */
+export function eventIdFromSyncRequest(parsed: SyncRequest): string | null {
+  return rowOf(parsed)?.event_id ?? null;
+}
+
+export const DeliveryState = z.enum([
+  "pending",
+  "retrying",
+  "delivered",
+  "failed",
+  "held",
+  "superseded",
+]);
+export type DeliveryState = z.infer<typeof DeliveryState>;
+
+export const SyncResult = z.object({
+  eventId: Uuid,
+  mentorId: Uuid,
+  eventType: EventType,
+  state: DeliveryState,
+  attempts: Count,
+});
+export type SyncResult = z.infer<typeof SyncResult>;
+
+export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]);
+export type SyncState = z.infer<typeof SyncState>;
+
+export const SyncStatus = z.object({
+  mentorId: Uuid,
+  state: SyncState,
+  listing: Listing,
+  lastEventId: Uuid.nullable(),
+  lastEventType: EventType.nullable(),
+  lastAttemptAt: IsoDateTime.nullable(),
+  lastSuccessAt: IsoDateTime.nullable(),
+  attempts: Count,
+  nextAttemptAt: IsoDateTime.nullable(),
+  lastError: z.string().nullable(),
+  updatedAt: IsoDateTime,
+});
+export type SyncStatus = z.infer<typeof SyncStatus>;
+
+export const SYNC_STATUS_DEFAULT_LIMIT = 50;
+export const SYNC_STATUS_MAX_LIMIT = 200;
+
+/** One mentor's status. */
+export const SyncStatusByMentor = z.object({ mentorId: Uuid });
+
+// Query strings carry only strings, so `list` and `limit` also accept their string forms; the
+// transform hands the handler plain values.
+export const SyncStatusListQuery = z
+  .object({
+    list: z.union([z.literal(true), z.literal("true")]),
+    state: SyncState.optional(),
+    chapterId: Uuid.optional(),
+    limit: z
+      .union([
+        z.int().min(1).max(SYNC_STATUS_MAX_LIMIT),
+        z.string().regex(/^(?:[1-9]|[1-9]\d|1\d\d|200)$/, "must be an integer from 1 to 200"),
+      ])
+      .optional(),
+    cursor: z.string().min(1).max(1000).optional(),
+  })
+  .transform((query) => ({
+    list: true as const,
+    state: query.state,
+    chapterId: query.chapterId,
+    limit: query.limit === undefined ? SYNC_STATUS_DEFAULT_LIMIT : Number(query.limit),
+    cursor: query.cursor,
+  }));
+
+export const SyncStatusQuery = z.union([SyncStatusListQuery, SyncStatusByMentor]);
+export type SyncStatusQuery = z.output<typeof SyncStatusQuery>;
+
+export const SyncStatusListItem = SyncStatus.extend({
+  mentorName: z.string(),
+  chapterIds: z.array(Uuid),
+});
+export type SyncStatusListItem = z.infer<typeof SyncStatusListItem>;
+
+export const SyncStatusPage = z.object({
+  items: z.array(SyncStatusListItem),
+  nextCursor: z.string().nullable(),
+});
+export type SyncStatusPage = z.infer<typeof SyncStatusPage>;
+
+export const SyncRetryResult = z.object({
+  claimed: Count,
+  delivered: Count,
+  retrying: Count,
+  failed: Count,
+  held: Count,
+  superseded: Count,
+  released: Count,
+  durationMs: z.number().min(0),
+});
+export type SyncRetryResult = z.infer<typeof SyncRetryResult>;
+
+export const InboundAck = z.object({
+  status: z.enum(["accepted", "duplicate"]),
+  eventId: Uuid,
+});
+export type InboundAck = z.infer<typeof InboundAck>;
+
+// `satisfies` keeps this schema and shared/http.ts's `ErrorBody` interface in agreement.
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+}) satisfies z.ZodType<HttpErrorBody>;
+export type ErrorBody = HttpErrorBody;
+
+/**
+ * sync-retry body: `{}` sweeps; `requeue: "failed"` first re-queues dead letters (one mentor's or
+ * all).
+ */
+export const SyncRetryRequest = z.strictObject({
+  requeue: z.literal("failed").optional(),
+  mentorId: Uuid.optional(),
+});
+export type SyncRetryRequest = z.infer<typeof SyncRetryRequest>;

@@ -1,0 +1,241 @@
+// Webhook signatures, both schemes we send and accept:
+// - HLF:               `X-HLF-Signature: sha256=<lowercase hex HMAC-SHA256(key, body)>`
+// - Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`
+// Key derivation is the same for both: a `whsec_` secret is the base64 decoding of what follows the
+// prefix; any other secret is used as its UTF-8 bytes.
+
+export const HLF_SIGNATURE_HEADER = "X-HLF-Signature";
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+const WHSEC_PREFIX = "whsec_";
+const MAC_BYTES = 32;
+const encoder = new TextEncoder();
+
+/** A configured secret that cannot be turned into a key. The message never contains the secret. */
+export class SecretFormatError extends Error {
+  readonly kind = "permanent";
+  constructor(message: string) {
+    super(message);
+    this.name = "SecretFormatError";
+  }
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    return null;
+  }
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
+function bytesOf(body: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  return typeof body === "string" ? encoder.encode(body) : new Uint8Array(body);
+}
+
+/** The HMAC key bytes for a secret (see the header comment for the rule). */
+export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
+  if (!secret.startsWith(WHSEC_PREFIX)) {
+    if (secret.length === 0) {
+      throw new SecretFormatError("webhook secret is empty");
+    }
+    return encoder.encode(secret);
+  }
+  const key = decodeBase64(secret.slice(WHSEC_PREFIX.length));
+  if (key === null || key.length === 0) {
+    throw new SecretFormatError(
+      "a whsec_ webhook secret must be non-empty base64 after the prefix",
+    );
+  }
+  return key;
+}
+
+/** Splits a comma-separated secret list (rotation: new and old secrets side by side). */
+export function parseSecrets(list: string): string[] {
+  return list.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function importKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    secretKeyBytes(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+}
+
+async function hmac(
+  key: CryptoKey,
+  data: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+}
+
+function standardContent(
+  id: string,
+  timestamp: string,
+  body: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const prefix = encoder.encode(`${id}.${timestamp}.`);
+  const content = new Uint8Array(prefix.length + body.length);
+  content.set(prefix);
+  content.set(body, prefix.length);
+  return content;
+}
+
+/** Compares without an early exit, so the time taken does not reveal where the inputs differ. */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** Lowercase hex HMAC-SHA256 of the raw body bytes (the HLF scheme). */
+export async function sign(
+  body: Uint8Array | string,
+  secret: string,
+): Promise<string> {
+  return toHex(await hmac(await importKey(secret), bytesOf(body)));
+}
+
+export interface SignInput {
+  id: string;
+  body: Uint8Array | string;
+  secret: string;
+  /** Unix seconds; a fractional part is dropped. */
+  timestampSeconds: number;
+}
+
+export async function signatureHeaders(
+  input: SignInput,
+): Promise<Record<string, string>> {
+  const key = await importKey(input.secret);
+  const body = bytesOf(input.body);
+  const timestamp = String(Math.floor(input.timestampSeconds));
+  const [hlf, standard] = await Promise.all([
+    hmac(key, body),
+    hmac(key, standardContent(input.id, timestamp, body)),
+  ]);
+  return {
+    [HLF_SIGNATURE_HEADER]: `sha256=${toHex(hlf)}`,
+    "webhook-id": input.id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": `v1,${encodeBase64(standard)}`,
+  };
+}
+
+/** Every header of an outbound delivery except `Authorization` (that comes from the auth mode). */
+export async function outboundHeaders(
+  input: SignInput,
+): Promise<Record<string, string>> {
+  return {
+    "Content-Type": "application/json",
+    "Idempotency-Key": input.id,
+    ...(await signatureHeaders(input)),
+  };
+}
+
+export type VerifyFailure =
+  | "missing_signature"
+  | "malformed_signature"
+  | "signature_mismatch"
+  | "timestamp_out_of_tolerance";
+
+export type VerifyResult =
+  | { ok: true; scheme: "standard-webhooks" | "hlf" }
+  | { ok: false; reason: VerifyFailure };
+
+export interface VerifyOptions {
+  secrets: readonly string[];
+  nowSeconds: number;
+  /** Allowed distance of `webhook-timestamp` from `nowSeconds`, past or future. Default 300. */
+  toleranceSeconds?: number;
+}
+
+const fail = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
+
+/** True when some secret's MAC over `data` equals one of the candidate signatures. */
+async function anyMatch(
+  secrets: readonly string[],
+  data: Uint8Array<ArrayBuffer>,
+  candidates: readonly Uint8Array[],
+): Promise<boolean> {
+  for (const secret of secrets) {
+    const expected = await hmac(await importKey(secret), data);
+    if (candidates.some((candidate) => timingSafeEqual(expected, candidate))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function verifyHlf(
+  body: Uint8Array<ArrayBuffer>,
+  header: string,
+  secrets: readonly string[],
+): Promise<VerifyResult> {
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  if (match === null) return fail("malformed_signature");
+  const ok = await anyMatch(secrets, body, [fromHex(match[1])]);
+  return ok ? { ok: true, scheme: "hlf" } : fail("signature_mismatch");
+}
+
+function standardCandidates(header: string): Uint8Array[] {
+  return header.trim().split(/\s+/).flatMap((entry) => {
+    if (!entry.startsWith("v1,")) return [];
+    const bytes = decodeBase64(entry.slice(3));
+    return bytes !== null && bytes.length === MAC_BYTES ? [bytes] : [];
+  });
+}
+
+async function verifyStandard(
+  body: Uint8Array<ArrayBuffer>,
+  headers: Headers,
+  opts: VerifyOptions,
+): Promise<VerifyResult> {
+  const signature = headers.get("webhook-signature");
+  const id = headers.get("webhook-id");
+  const timestamp = headers.get("webhook-timestamp")?.trim();
+  if (signature === null) return fail("missing_signature");
+  if (!id || timestamp === undefined || !/^\d{1,15}$/.test(timestamp)) {
+    return fail("malformed_signature");
+  }
+  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (Math.abs(opts.nowSeconds - Number(timestamp)) > tolerance) {
+    return fail("timestamp_out_of_tolerance");
+  }
+  const candidates = standardCandidates(signature);
+  if (candidates.length === 0) return fail("malformed_signature");
+  const ok = await anyMatch(opts.secrets, standardContent(id, timestamp, body), candidates);
+  return ok ? { ok: true, scheme: "standard-webhooks" } : fail("signature_mismatch");
+}
+
+/**
+ * Verifies an inbound request on its raw body bytes. Any `webhook-*` header selects the Standard
+ * Webhooks scheme (timestamp enforced); otherwise `X-HLF-Signature` is checked. Any secret in
+ * `secrets` may match (rotation); an empty list never verifies.
+ */
+export async function verifyWebhook(
+  body: Uint8Array | string,
+  headers: Headers,
+  opts: VerifyOptions,
+): Promise<VerifyResult> {
+  const bytes = bytesOf(body);
+  const standard = ["webhook-signature", "webhook-id", "webhook-timestamp"]
+    .some((name) => headers.has(name));
+  if (standard) return await verifyStandard(bytes, headers, opts);
+  const hlf = headers.get(HLF_SIGNATURE_HEADER);
+  return hlf === null ? fail("missing_signature") : await verifyHlf(bytes, hlf, opts.secrets);
+}

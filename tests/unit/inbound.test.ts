@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { parseInboundEvent } from "../../shared/inbound.ts";
+import { listingChanged, listingConfirmed } from "../support/payload-factory.ts";
+
+const parse = (value: unknown) => parseInboundEvent(JSON.stringify(value));
+
+function issuePaths(value: unknown): string[] {
+  const result = parse(value);
+  return result.ok ? [] : result.issues.map((i) => i.path);
+}
+
+describe("parseInboundEvent", () => {
+  it("parses listing.confirmed", () => {
+    const event = listingConfirmed();
+    expect(parse(event)).toEqual({ ok: true, value: event });
+  });
+
+  it("parses listing.changed with and without its optional fields", () => {
+    const full = listingChanged();
+    expect(parse(full)).toEqual({ ok: true, value: full });
+    const { changedBy: _by, reason: _reason, ...bare } = full;
+    expect(parse(bare)).toEqual({ ok: true, value: bare });
+  });
+
+  it("narrows on eventType", () => {
+    const result = parse(listingConfirmed());
+    if (!result.ok || result.value.eventType !== "listing.confirmed") {
+      throw new Error("expected a listing.confirmed event");
+    }
+    expect(result.value.inReplyTo).toBe(listingConfirmed().inReplyTo);
+  });
+
+  it.each([
+    ["unknown eventType", listingConfirmed({ eventType: "listing.deleted" as never }), "eventType"],
+    ["missing inReplyTo", { ...listingConfirmed(), inReplyTo: undefined }, "inReplyTo"],
+    ["inReplyTo not a uuid", listingConfirmed({ inReplyTo: "evt-1" }), "inReplyTo"],
+    ["bad listing", listingChanged({ listing: "hidden" as never }), "listing"],
+    ["mistyped changedBy", { ...listingChanged(), changedBy: 7 }, "changedBy"],
+    ["wrong schemaVersion", { ...listingChanged(), schemaVersion: 2 }, "schemaVersion"],
+    [
+      "local time occurredAt",
+      listingChanged({ occurredAt: "2026-11-23T08:30:00.000" }),
+      "occurredAt",
+    ],
+    ["missing eventId", { ...listingChanged(), eventId: undefined }, "eventId"],
+  ])("rejects %s, naming the path", (_name, value, path) => {
+    expect(issuePaths(value)).toEqual([path]);
+  });
+
+  it("reports invalid JSON at the root", () => {
+    const result = parseInboundEvent("");
+    expect(result.ok ? null : result.issues[0]).toMatchObject({
+      path: "",
+      message: expect.stringMatching(/^invalid JSON: /),
+    });
+  });
+
+  it("tolerates and drops unknown fields for forward compatibility", () => {
+    const event = listingConfirmed();
+    expect(parse({ ...event, portalRegion: "west" })).toEqual({ ok: true, value: event });
+  });
+});
