@@ -44,6 +44,8 @@ export interface Stack {
   sql: postgres.Sql;
   /** The environment the gateway runs with. */
   gatewayEnv: Env;
+  /** The Deno process running the functions (for memory figures and crash tests). */
+  gatewayPid: number;
   stop(): Promise<void>;
 }
 
@@ -142,13 +144,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         sweep: async () => {
           const res = await fetch(`${functionsUrl}/sync-retry`, {
             method: "POST",
-            headers: { authorization: `Bearer ${serviceRoleKey}`, "content-type": "application/json" },
+            headers: {
+              authorization: `Bearer ${serviceRoleKey}`,
+              "content-type": "application/json",
+            },
             body: "{}",
           });
           await res.body?.cancel();
         },
         onError: (what, err) =>
-          log(JSON.stringify({ level: "warn", msg: `scheduler ${what} failed`, error: String(err) })),
+          log(
+            JSON.stringify({ level: "warn", msg: `scheduler ${what} failed`, error: String(err) }),
+          ),
       });
       // The scheduler stops before the gateway and the database it talks to.
       cleanups.push(() => scheduler.stop());
@@ -165,6 +172,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       anonKey,
       sql,
       gatewayEnv,
+      gatewayPid: gateway.child.pid!,
       stop,
     };
   } catch (err) {

@@ -136,8 +136,12 @@ export const SyncRetryResult = z.object({
   retrying: Count,
   failed: Count,
   held: Count,
-  superseded: Count,
+  /** Held events released because the flag is on again. */
   released: Count,
+  /** Dead letters re-queued by this call (`requeue: "failed"`). */
+  requeued: Count,
+  /** Rounds whose result was not written: the lease had expired and another dispatcher took over. */
+  lostLeases: Count,
   durationMs: z.number().min(0),
 });
 export type SyncRetryResult = z.infer<typeof SyncRetryResult>;

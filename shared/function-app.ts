@@ -5,12 +5,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { MiddlewareHandler } from "hono";
 import { jsonError } from "./http.ts";
-import {
-  bearerToken,
-  type Caller,
-  type CallerRole,
-  verifyCaller,
-} from "./jwt.ts";
+import { bearerToken, type Caller, type CallerRole, verifyCaller } from "./jwt.ts";
 import type { Logger } from "./logger.ts";
 
 export type FunctionEnv = { Variables: { caller: Caller } };
@@ -34,9 +29,7 @@ export function createFunctionApp(
       maxAge: 600,
     }),
   );
-  app.notFound((c) =>
-    jsonError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`)
-  );
+  app.notFound((c) => jsonError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     log.error("unhandled error", { function: name, error: err.name });
     return jsonError(c, 500, "internal_error", "internal error");

@@ -54,17 +54,13 @@ export async function verifyCaller(
   try {
     const { payload } = await jwtVerify(token, keyFor(secret), {
       algorithms: ["HS256"],
-      currentDate: nowSeconds === undefined
-        ? undefined
-        : new Date(nowSeconds * 1000),
+      currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
     });
     const role = payload.role;
     if (typeof role !== "string" || !ROLES.includes(role as CallerRole)) {
       return { ok: false, reason: "unknown_role" };
     }
-    const userId = role === "authenticated" && typeof payload.sub === "string"
-      ? payload.sub
-      : null;
+    const userId = role === "authenticated" && typeof payload.sub === "string" ? payload.sub : null;
     if (role === "authenticated" && !userId) {
       return { ok: false, reason: "invalid_token" };
     }
@@ -75,9 +71,7 @@ export async function verifyCaller(
   } catch (err) {
     return {
       ok: false,
-      reason: err instanceof errors.JWTExpired
-        ? "expired_token"
-        : "invalid_token",
+      reason: err instanceof errors.JWTExpired ? "expired_token" : "invalid_token",
     };
   }
 }

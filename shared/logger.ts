@@ -26,14 +26,12 @@ export function createLogger(
   write: (line: string) => void = (line) => console.log(line),
   now: () => Date = () => new Date(),
 ): Logger {
-  const emit =
-    (lvl: Exclude<LogLevel, "silent">) =>
-    (msg: string, fields: LogFields = {}) => {
-      if (ORDER[lvl] < ORDER[level]) return;
-      write(
-        JSON.stringify({ ts: now().toISOString(), level: lvl, msg, ...fields }),
-      );
-    };
+  const emit = (lvl: Exclude<LogLevel, "silent">) => (msg: string, fields: LogFields = {}) => {
+    if (ORDER[lvl] < ORDER[level]) return;
+    write(
+      JSON.stringify({ ts: now().toISOString(), level: lvl, msg, ...fields }),
+    );
+  };
   return {
     debug: emit("debug"),
     info: emit("info"),

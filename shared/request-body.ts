@@ -48,9 +48,13 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
 }
 
 export const badRequest = (c: Context, issues: Issue[]) =>
-  jsonError(c, 400, "invalid_request", issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "), {
+  jsonError(
+    c,
+    400,
+    "invalid_request",
+    issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "),
     issues,
-  });
+  );
 
 /** A JSON body valid against `schema`, or the 400/413 response to send instead. */
 export async function jsonBody<T>(
@@ -60,11 +64,17 @@ export async function jsonBody<T>(
 ): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   const body = await readBody(c.req.raw, maxBytes);
   if (!body.ok) {
-    return { ok: false, response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`) };
+    return {
+      ok: false,
+      response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`),
+    };
   }
   const text = decodeUtf8(body.bytes);
   if (text === null) {
-    return { ok: false, response: badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]) };
+    return {
+      ok: false,
+      response: badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]),
+    };
   }
   const parsed = parseJsonWith(schema, text.trim() === "" ? "{}" : text);
   return parsed.ok ? parsed : { ok: false, response: badRequest(c, parsed.issues) };

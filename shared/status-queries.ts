@@ -1,6 +1,6 @@
 // Sync status reads: one mentor (getSyncStatus) and the dashboard's list mode. Run inside
 // `asCaller` they see exactly what row-level security lets the caller see.
-import type { SyncStatus, SyncStatusListItem, SyncStatusPage, SyncState } from "./api.ts";
+import type { SyncState, SyncStatus, SyncStatusListItem, SyncStatusPage } from "./api.ts";
 import type { Sql } from "./db.ts";
 import type { Caller } from "./jwt.ts";
 

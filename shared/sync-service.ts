@@ -6,7 +6,13 @@ import type { Sql } from "./db.ts";
 import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics-client.ts";
 import type { Logger } from "./logger.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
-import { buildPayload, type EventType, PayloadError, toJson, type WebhookPayloadV1 } from "./payload.ts";
+import {
+  buildPayload,
+  type EventType,
+  PayloadError,
+  toJson,
+  type WebhookPayloadV1,
+} from "./payload.ts";
 import { nextStep, type ReschedulePolicy } from "./reschedule.ts";
 import { outboundHeaders } from "./signer.ts";
 import { fetchSyncStatus } from "./status-queries.ts";
@@ -49,7 +55,6 @@ export interface DispatchCounts {
   retrying: number;
   failed: number;
   held: number;
-  superseded: number;
   released: number;
   lostLeases: number;
 }
@@ -78,7 +83,6 @@ const emptyCounts = (): DispatchCounts => ({
   retrying: 0,
   failed: 0,
   held: 0,
-  superseded: 0,
   released: 0,
   lostLeases: 0,
 });
@@ -147,7 +151,10 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       const finish: Finish = { state: "failed", error: err.message, status: null };
       return (await finishRound(sql, event, o.owner, [], finish)) ? "failed" : null;
     }
-    const budgetMs = Math.max(0, Math.min(deadline - now(), o.leaseSeconds * 1000 - LEASE_MARGIN_MS));
+    const budgetMs = Math.max(
+      0,
+      Math.min(deadline - now(), o.leaseSeconds * 1000 - LEASE_MARGIN_MS),
+    );
     const { outcome, attempts } = await sendWebhook(event.eventType, payload, { budgetMs });
     let finish: Finish;
     if (outcome.ok) {

@@ -12,11 +12,9 @@ export function createApp(rt: Runtime) {
     const body = await jsonBody(c, SyncRetryRequest, 4096);
     if (!body.ok) return body.response;
     const started = Date.now();
-    const requeued = body.value.requeue
-      ? await rt.sync.requeueFailed(body.value.mentorId)
-      : 0;
+    const requeued = body.value.requeue ? await rt.sync.requeueFailed(body.value.mentorId) : 0;
     const counts = await rt.sync.dispatchDue();
-    const result: SyncRetryResult & { requeued: number; lostLeases: number } = {
+    const result: SyncRetryResult = {
       ...counts,
       requeued,
       durationMs: Date.now() - started,

@@ -23,8 +23,17 @@ export function createApp(rt: Runtime) {
     if ("list" in query) {
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       if (after === null) return badRequest(c, [{ path: "cursor", message: "invalid cursor" }]);
-      const page = await asCaller(rt.sql, caller, (tx) =>
-        listSyncStatus(tx, { state: query.state, chapterId: query.chapterId, limit: query.limit, after }));
+      const page = await asCaller(
+        rt.sql,
+        caller,
+        (tx) =>
+          listSyncStatus(tx, {
+            state: query.state,
+            chapterId: query.chapterId,
+            limit: query.limit,
+            after,
+          }),
+      );
       return c.json(page, 200);
     }
     const status = await asCaller(rt.sql, caller, (tx) => fetchSyncStatus(tx, query.mentorId));

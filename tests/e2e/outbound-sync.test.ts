@@ -49,12 +49,15 @@ async function attempts(mentorId: string) {
 const expire = (certificationId: string) =>
   t.db.sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
 const renew = (certificationId: string) =>
-  t.db.sql`select public.append_certification_renewal(${certificationId}::uuid, now(), now() + interval '1 year', null)`;
+  t.db
+    .sql`select public.append_certification_renewal(${certificationId}::uuid, now(), now() + interval '1 year', null)`;
 
 describe("outbound sync", () => {
   it("removes an expired mentor from the portal and reinstates them on renewal", async () => {
     const { chapter } = await chapterWithCoordinator();
-    const { mentorId, certificationId } = await createListedMentor(t.db.sql, { chapterIds: [chapter.id] });
+    const { mentorId, certificationId } = await createListedMentor(t.db.sql, {
+      chapterIds: [chapter.id],
+    });
     await sweep(); // the initial listing
     expect((await t.sandbox.listing(mentorId))?.listing).toBe("listed");
 
@@ -62,7 +65,8 @@ describe("outbound sync", () => {
     const result = await sweep();
     expect(result.delivered).toBe(1);
     expect((await t.sandbox.listing(mentorId))?.listing).toBe("unlisted");
-    const [status] = await t.db.sql`select state, listing from public.mentor_sync_status where mentor_id = ${mentorId}`;
+    const [status] = await t.db
+      .sql`select state, listing from public.mentor_sync_status where mentor_id = ${mentorId}`;
     expect(status).toEqual({ state: "synced", listing: "unlisted" });
     const rows = await attempts(mentorId);
     expect(rows.map((r) => r.outcome)).toEqual(["delivered", "delivered"]);
@@ -85,7 +89,11 @@ describe("outbound sync", () => {
     await expire(certificationId);
     await sweep();
     const [expired] = (await events(mentorId)).slice(-1);
-    expect(expired).toMatchObject({ event_type: "certification.expired", state: "delivered", attempts: 4 });
+    expect(expired).toMatchObject({
+      event_type: "certification.expired",
+      state: "delivered",
+      attempts: 4,
+    });
     const rows = (await attempts(mentorId)).slice(-4);
     expect(rows.map((r) => [r.attempt, r.outcome])).toEqual([
       [1, "retryable"],
@@ -112,13 +120,18 @@ describe("outbound sync", () => {
     ]);
     expect((await t.sandbox.listing(mentorId))?.listing).toBe("listed");
     const applied = (await t.sandbox.events()).filter((e) => e.mentorId === mentorId);
-    expect(applied.map((e) => e.eventType)).toEqual(["certification.renewed", "certification.renewed"]);
+    expect(applied.map((e) => e.eventType)).toEqual([
+      "certification.renewed",
+      "certification.renewed",
+    ]);
   });
 
   it("dead-letters after the configured rounds and shows it to the right coordinator only", async () => {
     const { chapter, coordinator } = await chapterWithCoordinator();
     const other = await chapterWithCoordinator();
-    const { mentorId, certificationId } = await createListedMentor(t.db.sql, { chapterIds: [chapter.id] });
+    const { mentorId, certificationId } = await createListedMentor(t.db.sql, {
+      chapterIds: [chapter.id],
+    });
     await sweep();
     await t.sandbox.faults({ kind: "status", status: 503, count: 1000 });
     await expire(certificationId);
@@ -129,22 +142,31 @@ describe("outbound sync", () => {
     }, { timeoutMs: 20_000, everyMs: 200 });
     // SYNC_MAX_ATTEMPTS=3 rounds of 1 + DYNAMICS_MAX_RETRIES=3 attempts each.
     expect(failed.attempts).toBe(12);
-    expect(await t.db.sql`select count(*)::int as n from public.dynamics_sync_attempts where mentor_id = ${mentorId} and outcome = 'retryable'`)
+    expect(
+      await t.db
+        .sql`select count(*)::int as n from public.dynamics_sync_attempts where mentor_id = ${mentorId} and outcome = 'retryable'`,
+    )
       .toEqual([{ n: 12 }]);
 
     const asCoordinator = t.client(await t.userJwt(coordinator.id));
-    const { data: page, error } = await asCoordinator.functions.invoke("sync-status?list=true&state=failed", {
-      method: "GET",
-    });
+    const { data: page, error } = await asCoordinator.functions.invoke(
+      "sync-status?list=true&state=failed",
+      {
+        method: "GET",
+      },
+    );
     expect(error).toBeNull();
     expect(page.items.map((i: { mentorId: string }) => i.mentorId)).toEqual([mentorId]);
     expect(page.items[0]).toMatchObject({ state: "failed", listing: "unlisted", attempts: 12 });
     expect(page.items[0].lastError).toMatch(/http_503/);
 
     const asOther = t.client(await t.userJwt(other.coordinator.id));
-    const { data: otherPage } = await asOther.functions.invoke("sync-status?list=true&state=failed", {
-      method: "GET",
-    });
+    const { data: otherPage } = await asOther.functions.invoke(
+      "sync-status?list=true&state=failed",
+      {
+        method: "GET",
+      },
+    );
     expect(otherPage.items).toEqual([]);
     await t.sandbox.reset();
 

@@ -3,7 +3,10 @@
 // them (supabase-js `functions.invoke`) or with plain fetch where raw bytes matter.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import ws from "ws";
-import { type SandboxControl, sandboxControl } from "../../local/dynamics-sandbox/control-client.ts";
+import {
+  type SandboxControl,
+  sandboxControl,
+} from "../../local/dynamics-sandbox/control-client.ts";
 import { type Stack, startStack } from "../../local/stack.ts";
 import { mintJwt } from "../../shared/jwt.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";

@@ -1,0 +1,286 @@
+// Sends one webhook to Dynamics and reports a typed outcome; it never throws.
+//
+// The retry policy is written here rather than taken from `cockatiel` or `p-retry`: it needs an
+// injected clock, sleep and random (tests run without real time passing), an audit hook on every
+// attempt, Retry-After overriding the backoff, a 401 retry that does not consume a backoff retry, and
+// a wall-clock budget that refuses to start a sleep or an attempt it cannot finish. Bending a library
+// to all of that is more code, and harder to read, than the loop below.
+import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
+import {
+  type AttemptOutcome,
+  classifyStatus,
+  fetchError,
+  httpError,
+  summarizeBody,
+} from "./classify.ts";
+import { createAuthProvider, type DynamicsAuthOptions } from "./dynamics-auth.ts";
+import { redact, type SyncError, syncError } from "./errors.ts";
+import { retryAfterFromHeaders } from "./retry-after.ts";
+
+export interface DynamicsClientOptions {
+  webhookUrl: string;
+  auth: DynamicsAuthOptions;
+  retry?: {
+    maxRetries?: number;
+    baseDelayMs?: number;
+    maxDelayMs?: number;
+    retryAfterCapMs?: number;
+    /** A retry is only scheduled if at least this much budget remains after its sleep. */
+    minAttemptMs?: number;
+  };
+  attemptTimeoutMs?: number;
+  budgetMs?: number;
+  circuit?: { failureThreshold?: number; cooldownMs?: number } | false;
+  /** Extra values (e.g. the signing secret) to scrub from error messages. */
+  secrets?: readonly string[];
+  fetch?: typeof fetch;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface DynamicsRequest {
+  eventId: string;
+  body: string;
+  /** Called before every attempt, so each one is signed with a fresh timestamp. */
+  headers: (ctx: { attempt: number; nowMs: number }) => Promise<Record<string, string>>;
+  /** Must handle its own failures: a throw is ignored so it cannot mask the delivery outcome. */
+  onAttempt?: (a: AttemptRecord) => void | Promise<void>;
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  status: number | null;
+  outcome: AttemptOutcome;
+  errorCode: string | null;
+  error: string | null;
+  retryAfterMs: number | null;
+}
+
+export type SendOutcome =
+  | { ok: true; status: number; attempts: number }
+  | { ok: false; error: SyncError; attempts: number };
+
+export interface DynamicsClient {
+  send(request: DynamicsRequest): Promise<SendOutcome>;
+  /** null when the client runs without a circuit breaker. */
+  circuitState(): CircuitState | null;
+}
+
+export const DEFAULT_CLIENT_SETTINGS = {
+  maxRetries: 4,
+  ...DEFAULT_BACKOFF,
+  retryAfterCapMs: 60_000,
+  minAttemptMs: 100,
+  attemptTimeoutMs: 10_000,
+  // Supabase edge functions get 150 s of wall clock; leave room to record the outcome.
+  budgetMs: 100_000,
+} as const;
+
+// Enough of an error body to diagnose it; the rest is never read.
+const MAX_BODY_BYTES = 4096;
+
+type Exchange = { status: number | null; error: SyncError | null; credentialRejected: boolean };
+
+export function createDynamicsClient(options: DynamicsClientOptions): DynamicsClient {
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = options.random ?? Math.random;
+  const settings = { ...DEFAULT_CLIENT_SETTINGS, ...options.retry };
+  const backoff = { baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs };
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_CLIENT_SETTINGS.attemptTimeoutMs;
+  const defaultBudgetMs = options.budgetMs ?? DEFAULT_CLIENT_SETTINGS.budgetMs;
+  const auth = createAuthProvider(options.auth, {
+    fetch: doFetch,
+    now,
+    timeoutMs: attemptTimeoutMs,
+  });
+  const breaker: CircuitBreaker | null = options.circuit === false
+    ? null
+    : createCircuitBreaker({ ...options.circuit, now });
+  const rejectedCode = options.auth.mode === "apikey" ? "api_key_rejected" : "token_rejected";
+  const secrets = () => [...auth.secrets(), ...(options.secrets ?? [])];
+
+  async function exchange(
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<Exchange> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+    try {
+      const response = await doFetch(options.webhookUrl, {
+        method: "POST",
+        headers,
+        body,
+        signal,
+        // A redirect is unexpected from Dataverse; following it would forward the bearer token.
+        redirect: "manual",
+      });
+      const outcome = classifyStatus(response.status);
+      if (outcome === "delivered") {
+        await response.body?.cancel();
+        return { status: response.status, error: null, credentialRejected: false };
+      }
+      const detail = redact(summarizeBody(await readSnippet(response)), secrets());
+      const retryAfterMs = retryAfterFromHeaders(response.headers, now(), settings.retryAfterCapMs);
+      const error = httpError(response.status, detail, retryAfterMs);
+      if (outcome === "auth") error.code = rejectedCode;
+      return { status: response.status, error, credentialRejected: outcome === "auth" };
+    } catch (thrown) {
+      const reason = callerSignal?.aborted ? "aborted" : timeout.aborted ? "timeout" : null;
+      const error = fetchError(thrown, reason);
+      error.message = redact(error.message, secrets());
+      return { status: null, error, credentialRejected: false };
+    }
+  }
+
+  async function report(request: DynamicsRequest, record: AttemptRecord) {
+    try {
+      await request.onAttempt?.(record);
+    } catch {
+      // Documented on DynamicsRequest.onAttempt: the hook owns its failures.
+    }
+  }
+
+  function recordOf(
+    attempt: number,
+    startedMs: number,
+    result: Exchange,
+  ): AttemptRecord {
+    const finishedMs = now();
+    return {
+      attempt,
+      startedAt: new Date(startedMs),
+      finishedAt: new Date(finishedMs),
+      durationMs: Math.max(0, finishedMs - startedMs),
+      status: result.status,
+      outcome: result.error ? result.error.kind : "delivered",
+      errorCode: result.error?.code ?? null,
+      error: result.error?.message ?? null,
+      retryAfterMs: result.error?.retryAfterMs ?? null,
+    };
+  }
+
+  function updateBreaker(result: Exchange) {
+    if (!breaker) return;
+    const code = result.error?.code;
+    if (code === "aborted") breaker.release();
+    else if (isOutage(result)) breaker.recordFailure();
+    else breaker.recordSuccess();
+  }
+
+  async function send(request: DynamicsRequest): Promise<SendOutcome> {
+    const deadline = now() + (request.budgetMs ?? defaultBudgetMs);
+    let attempts = 0;
+    let retries = 0;
+    let refreshedCredential = false;
+    let lastError: SyncError | null = null;
+    const fail = (error: SyncError): SendOutcome => ({ ok: false, error, attempts });
+
+    while (true) {
+      if (request.signal?.aborted) {
+        return fail(syncError("retryable", "aborted", "request aborted by caller"));
+      }
+      if (breaker && !breaker.tryAcquire()) {
+        const error = syncError("retryable", "circuit_open", "circuit open: Dynamics failing", {
+          retryAfterMs: breaker.remainingCooldownMs(),
+        });
+        attempts += 1;
+        await report(
+          request,
+          recordOf(attempts, now(), { status: null, error, credentialRejected: false }),
+        );
+        return fail(error);
+      }
+      const credential = await auth.authorize();
+      const remainingMs = deadline - now();
+      if (!credential.ok || remainingMs <= 0) {
+        breaker?.release();
+        if (!credential.ok) return fail(credential.error);
+        return fail(
+          lastError ?? syncError("retryable", "budget_exhausted", "time budget exhausted"),
+        );
+      }
+      let headers: Record<string, string>;
+      try {
+        headers = await request.headers({ attempt: attempts + 1, nowMs: now() });
+      } catch (error) {
+        breaker?.release();
+        const message = redact(`building request headers failed: ${error}`, secrets());
+        return fail(syncError("permanent", "headers_failed", message));
+      }
+      attempts += 1;
+      const startedMs = now();
+      const result = await exchange(
+        { "Content-Type": "application/json", ...headers, ...credential.headers },
+        request.body,
+        Math.min(attemptTimeoutMs, remainingMs),
+        request.signal,
+      );
+      updateBreaker(result);
+      await report(request, recordOf(attempts, startedMs, result));
+      if (!result.error) return { ok: true, status: result.status!, attempts };
+      lastError = result.error;
+
+      // A rejected token may just have expired early or been revoked: one fresh token, no backoff.
+      if (
+        result.credentialRejected && !refreshedCredential && auth.invalidate(credential.credential)
+      ) {
+        refreshedCredential = true;
+        continue;
+      }
+      if (result.error.kind !== "retryable" || result.error.code === "aborted") {
+        return fail(result.error);
+      }
+      if (retries >= settings.maxRetries) return fail(result.error);
+      const delayMs = result.error.retryAfterMs ?? backoffDelay(retries, backoff, random);
+      if (now() + delayMs + settings.minAttemptMs > deadline) return fail(result.error);
+      await sleep(delayMs);
+      retries += 1;
+    }
+  }
+
+  return { send, circuitState: () => breaker?.state() ?? null };
+}
+
+/** Signs of an outage (as opposed to Dynamics answering, even with 4xx or 429). */
+function isOutage(result: Exchange): boolean {
+  if (!result.error || result.error.kind !== "retryable") return false;
+  return result.status === null || result.status >= 500;
+}
+
+/** The first MAX_BODY_BYTES of a response body as text; the rest is cancelled unread. */
+async function readSnippet(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body cut short still has a status worth reporting.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, MAX_BODY_BYTES));
+}
