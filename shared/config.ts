@@ -2,6 +2,7 @@
 // and turned into a typed Config; an invalid value fails fast with an error naming the variable
 // (never echoing its value: several are secrets).
 import { z } from "zod";
+import type { DynamicsAuthOptions } from "./dynamics-auth.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -261,16 +262,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** Same shape the Dynamics client takes, with the refresh skew always set. */
 export type DynamicsAuthConfig =
-  | {
-    mode: "oauth2";
-    tokenUrl: string;
-    clientId: string;
-    clientSecret: string;
-    scope: string;
-    refreshSkewSeconds: number;
-  }
-  | { mode: "apikey"; header: string; key: string };
+  | (Extract<DynamicsAuthOptions, { mode: "oauth2" }> & { refreshSkewSeconds: number })
+  | Extract<DynamicsAuthOptions, { mode: "apikey" }>;
 
 export interface Config {
   database: {

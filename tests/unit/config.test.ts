@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, LOCAL_JWT_SECRET, loadConfig, VARIABLES } from "../../shared/config.ts";
+import { ConfigError, loadConfig, LOCAL_JWT_SECRET, VARIABLES } from "../../shared/config.ts";
 import { renderEnvExample } from "../../tools/env-example.ts";
 
 describe("config", () => {
@@ -48,7 +48,9 @@ describe("config", () => {
     ["DYNAMICS_INBOUND_SECRETS", " , "],
   ])("fails fast naming %s when it is invalid", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`^Invalid configuration: ${name} `));
+    expect(() => loadConfig({ [name]: value })).toThrowError(
+      new RegExp(`^Invalid configuration: ${name} `),
+    );
   });
 
   it("never echoes the value of a bad variable (it may be a secret)", () => {
@@ -59,7 +61,9 @@ describe("config", () => {
   });
 
   it("requires the API key in apikey mode", () => {
-    expect(() => loadConfig({ DYNAMICS_AUTH_MODE: "apikey" })).toThrowError(/DYNAMICS_API_KEY is required/);
+    expect(() => loadConfig({ DYNAMICS_AUTH_MODE: "apikey" })).toThrowError(
+      /DYNAMICS_API_KEY is required/,
+    );
     const c = loadConfig({ DYNAMICS_AUTH_MODE: "apikey", DYNAMICS_API_KEY: "k-123" });
     expect(c.dynamics.auth).toEqual({ mode: "apikey", header: "x-api-key", key: "k-123" });
   });

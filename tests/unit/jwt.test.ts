@@ -9,16 +9,25 @@ describe("verifyCaller", () => {
   it("accepts a service_role token and an authenticated user's token", async () => {
     const svc = await verifyCaller(await mintJwt(SECRET, { role: "service_role" }), SECRET);
     expect(svc).toMatchObject({ ok: true, caller: { role: "service_role", userId: null } });
-    const user = await verifyCaller(await mintJwt(SECRET, { role: "authenticated", sub: USER }), SECRET);
+    const user = await verifyCaller(
+      await mintJwt(SECRET, { role: "authenticated", sub: USER }),
+      SECRET,
+    );
     expect(user).toMatchObject({ ok: true, caller: { role: "authenticated", userId: USER } });
     expect(user.ok && user.caller.claims.sub).toBe(USER);
   });
 
   it("rejects a missing token, a wrong secret, an expired token and alg none", async () => {
     expect(await verifyCaller(null, SECRET)).toEqual({ ok: false, reason: "missing_token" });
-    const other = await mintJwt("another-secret-that-is-also-long-enough!!", { role: "service_role" });
+    const other = await mintJwt("another-secret-that-is-also-long-enough!!", {
+      role: "service_role",
+    });
     expect(await verifyCaller(other, SECRET)).toEqual({ ok: false, reason: "invalid_token" });
-    const old = await mintJwt(SECRET, { role: "service_role", nowSeconds: 1_000_000, expiresInSeconds: 60 });
+    const old = await mintJwt(SECRET, {
+      role: "service_role",
+      nowSeconds: 1_000_000,
+      expiresInSeconds: 60,
+    });
     expect(await verifyCaller(old, SECRET)).toEqual({ ok: false, reason: "expired_token" });
     const none = new UnsecuredJWT({ role: "service_role" }).setIssuedAt().encode();
     expect(await verifyCaller(none, SECRET)).toEqual({ ok: false, reason: "invalid_token" });
@@ -28,8 +37,13 @@ describe("verifyCaller", () => {
     const token = await mintJwt(SECRET, { role: "authenticated", sub: USER });
     const [h, p, s] = token.split(".");
     const claims = JSON.parse(Buffer.from(p, "base64url").toString());
-    const forged = Buffer.from(JSON.stringify({ ...claims, role: "service_role" })).toString("base64url");
-    expect(await verifyCaller(`${h}.${forged}.${s}`, SECRET)).toEqual({ ok: false, reason: "invalid_token" });
+    const forged = Buffer.from(JSON.stringify({ ...claims, role: "service_role" })).toString(
+      "base64url",
+    );
+    expect(await verifyCaller(`${h}.${forged}.${s}`, SECRET)).toEqual({
+      ok: false,
+      reason: "invalid_token",
+    });
   });
 
   it("rejects unknown roles and authenticated tokens without a subject", async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { syncError } from "../../shared/errors.ts";
-import { nextStep, type ReschedulePolicy, rescheduleDelaySeconds } from "../../shared/reschedule.ts";
+import {
+  nextStep,
+  rescheduleDelaySeconds,
+  type ReschedulePolicy,
+} from "../../shared/reschedule.ts";
 
 const policy: ReschedulePolicy = {
   maxAttempts: 5,
@@ -24,12 +28,20 @@ describe("rescheduleDelaySeconds", () => {
 
 describe("nextStep", () => {
   it("reschedules a retryable failure into the future", () => {
-    const step = nextStep(policy, { error: retryable, rounds: 2, createdAt: now, now, random: () => 0 });
+    const step = nextStep(policy, {
+      error: retryable,
+      rounds: 2,
+      createdAt: now,
+      now,
+      random: () => 0,
+    });
     expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 60_000) });
   });
 
   it("honours a Retry-After longer than the backoff", () => {
-    const error = syncError("retryable", "http_429", "too many requests", { retryAfterMs: 600_000 });
+    const error = syncError("retryable", "http_429", "too many requests", {
+      retryAfterMs: 600_000,
+    });
     const step = nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 });
     expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 600_000) });
   });
@@ -47,7 +59,9 @@ describe("nextStep", () => {
   });
 
   it("dead-letters after the configured number of rounds", () => {
-    expect(nextStep(policy, { error: retryable, rounds: 4, createdAt: now, now, random: () => 0 }).state)
+    expect(
+      nextStep(policy, { error: retryable, rounds: 4, createdAt: now, now, random: () => 0 }).state,
+    )
       .toBe("retrying");
     expect(nextStep(policy, { error: retryable, rounds: 5, createdAt: now, now, random: () => 0 }))
       .toEqual({ state: "failed", reason: "max_attempts" });

@@ -1,0 +1,175 @@
+// Everything the sandbox remembers: its configuration, issued tokens, listings, the applied-event log,
+// pending faults, the throttle window and counters. Plain data plus small pure operations, so the
+// HTTP layer stays thin and tests can read the state directly.
+import type { WebhookPayloadV1 } from "../../shared/payload.ts";
+import type { Fault, FaultTarget } from "./faults.ts";
+
+export type Listing = "listed" | "unlisted";
+
+export interface SandboxConfig {
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  /** Accepted in `apiKeyHeader` as an alternative to a bearer token; null disables it. */
+  apiKey: string | null;
+  apiKeyHeader: string;
+  signingSecrets: string[];
+  signatureToleranceSeconds: number;
+  tokenLifetimeSeconds: number;
+  callbackUrl: string | null;
+  callbackSecret: string | null;
+}
+
+export interface ListingRecord {
+  mentorId: string;
+  listing: Listing;
+  lastEventId: string;
+  lastEventType: WebhookPayloadV1["eventType"];
+  occurredAt: string;
+  updatedAt: string;
+  changes: number;
+}
+
+export interface AppliedEvent {
+  sequence: number;
+  eventId: string;
+  eventType: WebhookPayloadV1["eventType"];
+  mentorId: string;
+  occurredAt: string;
+  receivedAt: string;
+  listing: Listing;
+  signatureScheme: string;
+}
+
+export interface Counters {
+  /** Requests to the webhook receiver, whatever happened to them. */
+  requests: number;
+  delivered: number;
+  duplicates: number;
+  /** Applied although older than the mentor's last applied event (per-mentor order broken). */
+  outOfOrder: number;
+  rejected: Record<string, number>;
+  faultsServed: Record<string, number>;
+  /** 429 answers, from the throttle or from `rate_limit` faults. */
+  throttled: number;
+  tokenRequests: number;
+  tokensIssued: number;
+  callbacks: { attempts: number; sent: number; failed: number };
+}
+
+export interface Throttle {
+  limit: number;
+  windowMs: number;
+  windowStart: number;
+  used: number;
+}
+
+export interface SandboxState {
+  config: SandboxConfig;
+  /** Issued access tokens and their expiry (epoch ms). */
+  tokens: Map<string, number>;
+  listings: Map<string, ListingRecord>;
+  events: AppliedEvent[];
+  seenEventIds: Set<string>;
+  faults: Record<FaultTarget, Fault[]>;
+  throttle: Throttle | null;
+  counters: Counters;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    requests: 0,
+    delivered: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    rejected: {},
+    faultsServed: {},
+    throttled: 0,
+    tokenRequests: 0,
+    tokensIssued: 0,
+    callbacks: { attempts: 0, sent: 0, failed: 0 },
+  };
+}
+
+export function createState(config: SandboxConfig): SandboxState {
+  return {
+    config,
+    tokens: new Map(),
+    listings: new Map(),
+    events: [],
+    seenEventIds: new Set(),
+    faults: { webhook: [], token: [] },
+    throttle: null,
+    counters: emptyCounters(),
+  };
+}
+
+/** Forgets everything observed (tokens, listings, events, faults, throttle, counters); keeps config. */
+export function resetState(state: SandboxState): void {
+  Object.assign(state, createState(state.config));
+}
+
+export function increment(bucket: Record<string, number>, key: string): void {
+  bucket[key] = (bucket[key] ?? 0) + 1;
+}
+
+const LISTING_AFTER: Record<WebhookPayloadV1["eventType"], Listing> = {
+  "certification.expired": "unlisted",
+  "certification.renewed": "listed",
+};
+
+/** Applies a verified payload; false (and no change) when its eventId was already applied. */
+export function applyEvent(
+  state: SandboxState,
+  payload: WebhookPayloadV1,
+  meta: { nowMs: number; signatureScheme: string },
+): { applied: false } | { applied: true; event: AppliedEvent } {
+  if (state.seenEventIds.has(payload.eventId)) {
+    state.counters.duplicates += 1;
+    return { applied: false };
+  }
+  state.seenEventIds.add(payload.eventId);
+  const listing = LISTING_AFTER[payload.eventType];
+  const receivedAt = new Date(meta.nowMs).toISOString();
+  const previous = state.listings.get(payload.mentorId);
+  if (previous && Date.parse(payload.occurredAt) < Date.parse(previous.occurredAt)) {
+    state.counters.outOfOrder += 1;
+  }
+  state.listings.set(payload.mentorId, {
+    mentorId: payload.mentorId,
+    listing,
+    lastEventId: payload.eventId,
+    lastEventType: payload.eventType,
+    occurredAt: payload.occurredAt,
+    updatedAt: receivedAt,
+    changes: (previous?.changes ?? 0) + 1,
+  });
+  const event: AppliedEvent = {
+    sequence: state.events.length + 1,
+    eventId: payload.eventId,
+    eventType: payload.eventType,
+    mentorId: payload.mentorId,
+    occurredAt: payload.occurredAt,
+    receivedAt,
+    listing,
+    signatureScheme: meta.signatureScheme,
+  };
+  state.events.push(event);
+  state.counters.delivered += 1;
+  return { applied: true, event };
+}
+
+/** Counts a request against the throttle window; the wait in ms when over the limit, else null. */
+export function throttleWait(state: SandboxState, nowMs: number): number | null {
+  const throttle = state.throttle;
+  if (!throttle) return null;
+  if (nowMs - throttle.windowStart >= throttle.windowMs) {
+    throttle.windowStart = nowMs;
+    throttle.used = 0;
+  }
+  if (throttle.used < throttle.limit) {
+    throttle.used += 1;
+    return null;
+  }
+  return throttle.windowStart + throttle.windowMs - nowMs;
+}

@@ -1,0 +1,167 @@
+// The Dataverse-like endpoint our sync client posts to. Order of checks: injected fault, throttle,
+// credentials, signature (on the raw bytes), payload schema, then idempotent apply by eventId.
+import type { HttpBindings } from "@hono/node-server";
+import type { Context } from "hono";
+import { fromJson } from "../../shared/payload.ts";
+import { verifyWebhook } from "../../shared/signer.ts";
+import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
+import { type Fault, takeFault } from "./faults.ts";
+import {
+  type AppliedEvent,
+  applyEvent,
+  increment,
+  type SandboxState,
+  throttleWait,
+} from "./state.ts";
+import { wait } from "./wait.ts";
+
+export const WEBHOOK_PATH = "/api/data/v9.2/hlf_certificationwebhooks";
+
+export type SandboxEnv = { Bindings: Partial<HttpBindings> };
+
+export interface ReceiverDeps {
+  state: SandboxState;
+  now: () => number;
+  /** Aborted when the sandbox stops: releases requests held by `hang` faults. */
+  shutdown: AbortSignal;
+  onApplied: (event: AppliedEvent) => void;
+}
+
+const WWW_AUTHENTICATE =
+  'Bearer error="invalid_token", error_description="The access token is missing, invalid or expired"';
+
+export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps): Promise<Response> {
+  const { state } = deps;
+  state.counters.requests += 1;
+  const fault = takeFault(state.faults, "webhook");
+  if (fault) {
+    increment(state.counters.faultsServed, fault.kind);
+    const answer = await serveFault(c, fault, deps);
+    if (answer) return answer;
+  }
+  const nowMs = deps.now();
+  const waitMs = throttleWait(state, nowMs);
+  if (waitMs !== null) return throttled(state, waitMs, `${Math.ceil(waitMs / 1000)}`);
+
+  const reject = (reason: string, response: Response) => {
+    increment(state.counters.rejected, reason);
+    return response;
+  };
+  const credentialProblem = checkCredentials(c.req.raw.headers, state, nowMs);
+  if (credentialProblem) {
+    return reject(
+      credentialProblem,
+      dataverseError(401, DATAVERSE_CODES.unauthorized, `Unauthorized: ${credentialProblem}`, {
+        "WWW-Authenticate": WWW_AUTHENTICATE,
+      }),
+    );
+  }
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const verified = await verifyWebhook(body, c.req.raw.headers, {
+    secrets: state.config.signingSecrets,
+    nowSeconds: Math.floor(nowMs / 1000),
+    toleranceSeconds: state.config.signatureToleranceSeconds,
+  });
+  if (!verified.ok) {
+    // 403, not 401: the credential was accepted; a fresh token would not fix the signature.
+    const message = `Signature check failed: ${verified.reason}`;
+    return reject(verified.reason, dataverseError(403, DATAVERSE_CODES.unauthorized, message));
+  }
+  const parsed = fromJson(new TextDecoder().decode(body));
+  if (!parsed.ok) {
+    const detail = parsed.issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
+    const message = `Error identified in Payload provided by the user: ${detail}`;
+    return reject("invalid_payload", dataverseError(400, DATAVERSE_CODES.invalidPayload, message));
+  }
+  const result = applyEvent(state, parsed.value, { nowMs, signatureScheme: verified.scheme });
+  if (!result.applied) return c.json({ duplicate: true, eventId: parsed.value.eventId }, 200);
+  deps.onApplied(result.event);
+  const entity = `${new URL(c.req.url).origin}${WEBHOOK_PATH}(${parsed.value.eventId})`;
+  return c.body(null, 204, { "OData-EntityId": entity, "OData-Version": "4.0" });
+}
+
+/** The response for a fault, or null when the request should then be handled normally. */
+async function serveFault(
+  c: Context<SandboxEnv>,
+  fault: Fault,
+  deps: ReceiverDeps,
+): Promise<Response | null> {
+  switch (fault.kind) {
+    case "status": {
+      const headers: Record<string, string> = fault.retryAfter
+        ? { "Retry-After": fault.retryAfter }
+        : {};
+      const echo = fault.echoHeaders
+        ? ` Request headers: ${JSON.stringify([...c.req.raw.headers])}`
+        : "";
+      if (fault.status === 429) deps.state.counters.throttled += 1;
+      return dataverseError(
+        fault.status,
+        codeForStatus(fault.status),
+        `Injected fault.${echo}`,
+        headers,
+      );
+    }
+    case "rate_limit": {
+      const waitMs = fault.retryAfterSeconds * 1000;
+      const retryAfter = fault.format === "http-date"
+        ? new Date(deps.now() + waitMs).toUTCString()
+        : String(fault.retryAfterSeconds);
+      return throttled(deps.state, waitMs, retryAfter, false);
+    }
+    case "hang": {
+      const client = c.req.raw.signal;
+      await wait(fault.ms, AbortSignal.any([client, deps.shutdown]));
+      if (client.aborted || deps.shutdown.aborted) {
+        return dataverseError(503, DATAVERSE_CODES.unexpected, "Request abandoned.");
+      }
+      return null;
+    }
+    case "reset": {
+      const socket = c.env?.incoming?.socket;
+      if (socket) {
+        socket.destroy();
+        return new Response(null, { status: 502 });
+      }
+      // Under app.request() there is no socket to destroy; 502 is the nearest visible answer.
+      return dataverseError(502, DATAVERSE_CODES.unexpected, "Connection reset (simulated).");
+    }
+    case "reject_token":
+      return dataverseError(401, DATAVERSE_CODES.unauthorized, "Unauthorized: token revoked", {
+        "WWW-Authenticate": WWW_AUTHENTICATE,
+      });
+    case "token_down":
+      return null;
+  }
+}
+
+function throttled(
+  state: SandboxState,
+  waitMs: number,
+  retryAfter: string,
+  precise = true,
+): Response {
+  state.counters.throttled += 1;
+  const headers: Record<string, string> = { "Retry-After": retryAfter };
+  // Azure's millisecond hint, so clients need not round a short window up to whole seconds.
+  if (precise) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
+  return dataverseError(
+    429,
+    DATAVERSE_CODES.throttled,
+    "Number of requests exceeded the limit over the time window.",
+    headers,
+  );
+}
+
+function checkCredentials(headers: Headers, state: SandboxState, nowMs: number): string | null {
+  const { apiKey, apiKeyHeader } = state.config;
+  const presentedKey = headers.get(apiKeyHeader);
+  if (apiKey !== null && presentedKey !== null) {
+    return presentedKey === apiKey ? null : "invalid_api_key";
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
+  if (!match) return "missing_credentials";
+  const expiresAt = state.tokens.get(match[1]);
+  if (expiresAt === undefined) return "invalid_token";
+  return nowMs >= expiresAt ? "expired_token" : null;
+}
