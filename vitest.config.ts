@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/support/global-setup.ts"],
     exclude: ["tests/long/**", "node_modules/**"],
     pool: "forks",
     testTimeout: 30_000,

@@ -141,7 +141,13 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
       return;
     }
     socket.setNoDelay(true);
-    const client: Client = { socket, buffer: Buffer.alloc(0), pending: [], started: false, closed: false };
+    const client: Client = {
+      socket,
+      buffer: Buffer.alloc(0),
+      pending: [],
+      started: false,
+      closed: false,
+    };
     clients.add(client);
     socket.on("data", (chunk: Buffer) => onData(client, chunk));
     socket.on("error", () => void release(client));

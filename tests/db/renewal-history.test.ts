@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type postgres from "postgres";
+import { asRole, claims, createTestDatabase, type TestDatabase } from "../support/db.ts";
+import {
+  createCertification,
+  createChapter,
+  createCoordinator,
+  createListedMentor,
+  createMentor,
+  createOrganisation,
+  renewalEntry,
+} from "../support/factories.ts";
+
+let db: TestDatabase;
+const notices: postgres.Notice[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase({ onnotice: (n) => notices.push(n) });
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+const { schema_version: _, ...withoutVersion } = renewalEntry();
+
+const MALFORMED: Array<[string, unknown]> = [
+  ["not an array", renewalEntry()],
+  ["an entry that is not an object", ["2025-01-01"]],
+  ["missing schema_version", [withoutVersion]],
+  ["missing renewed_by", [{ ...renewalEntry(), renewed_by: undefined }]],
+  ["schema_version 2", [renewalEntry({ schema_version: 2 })]],
+  ["schema_version as a string", [{ ...renewalEntry(), schema_version: "1" }]],
+  ["issued_at as a number", [{ ...renewalEntry(), issued_at: 1735689600000 }]],
+  ["unparseable issued_at", [renewalEntry({ issued_at: "yesterday" })]],
+  ["timestamp without offset", [renewalEntry({ issued_at: "2025-01-01T00:00:00" })]],
+  ["impossible date", [renewalEntry({ expires_at: "2026-02-30T00:00:00Z" })]],
+  ["impossible time", [renewalEntry({ expires_at: "2026-01-01T24:00:00Z" })]],
+  ["expires before issued", [
+    renewalEntry({ issued_at: "2026-01-01T00:00:00Z", expires_at: "2025-01-01T00:00:00Z" }),
+  ]],
+  ["renewed_by not a uuid", [renewalEntry({ renewed_by: "coordinator" })]],
+  ["one bad entry among good ones", [renewalEntry(), renewalEntry({ issued_at: "" })]],
+];
+
+describe("renewal_history validation", () => {
+  it.each(MALFORMED)("rejects %s", async (_name, history) => {
+    const mentor = await createMentor(db.sql);
+    await expect(createCertification(db.sql, { mentorId: mentor.id, renewalHistory: history }))
+      .rejects.toMatchObject({
+        code: "23514",
+        constraint_name: "certifications_renewal_history_valid",
+      });
+  });
+
+  it("accepts well-formed entries with offsets, fractions and a renewer", async () => {
+    const mentor = await createMentor(db.sql);
+    const history = [
+      renewalEntry(),
+      renewalEntry({
+        issued_at: "2026-01-01T01:00:00.123456+01:00",
+        expires_at: "2027-01-01T00:00:00-05:30",
+        renewed_by: "6f1c2b9e-8a1d-4c3e-9f00-0a1b2c3d4e5f",
+      }),
+    ];
+    await createCertification(db.sql, { mentorId: mentor.id, renewalHistory: history });
+    const [row] = await db.sql`
+      select renewal_history from public.certifications where mentor_id = ${mentor.id}`;
+    expect(row.renewal_history).toEqual(history);
+  });
+});
+
+describe("append_certification_renewal", () => {
+  it("sets the dates, appends a versioned entry by the caller and reactivates", async () => {
+    const org = await createOrganisation(db.sql);
+    const chapter = await createChapter(db.sql, { organisationId: org.id });
+    const coordinator = await createCoordinator(db.sql, [chapter.id]);
+    const { mentorId, certificationId } = await createListedMentor(db.sql, {
+      chapterIds: [chapter.id],
+    });
+    await db.sql`update public.certifications set status = 'paused' where id = ${certificationId}`;
+    const issuedAt = new Date("2026-11-01T08:30:00.250Z");
+    const expiresAt = new Date("2027-11-01T08:30:00.250Z");
+
+    const [renewed] = await asRole(
+      db.sql,
+      claims.user(coordinator.id),
+      (tx) =>
+        tx`select * from public.append_certification_renewal(
+           ${certificationId}, ${issuedAt}, ${expiresAt})`,
+    );
+
+    expect(renewed).toMatchObject({ status: "active", issued_at: issuedAt, expires_at: expiresAt });
+    expect(renewed.renewal_history).toEqual([{
+      schema_version: 1,
+      issued_at: "2026-11-01T08:30:00.250Z",
+      expires_at: "2027-11-01T08:30:00.250Z",
+      renewed_by: coordinator.id,
+    }]);
+    const [last] = await db.sql`
+      select event_type from public.sync_events where mentor_id = ${mentorId}
+       order by id desc limit 1`;
+    expect(last.event_type).toBe("certification.renewed");
+  });
+
+  it("warns (without failing) once the history grows past 500 entries", async () => {
+    const mentor = await createMentor(db.sql);
+    const history = Array.from({ length: 500 }, () => renewalEntry());
+    const cert = await createCertification(db.sql, {
+      mentorId: mentor.id,
+      renewalHistory: history,
+    });
+    const warningsFor = () =>
+      notices.filter((n) => n.severity === "WARNING" && n.message.includes(cert.id));
+
+    const renewal = (days: number) =>
+      db.sql`
+      select jsonb_array_length(renewal_history) as entries
+        from public.append_certification_renewal(${cert.id}, now(), now() + make_interval(days => ${days}))`;
+    // 500 -> 501 entries: warns; the renewal is committed anyway.
+    const [{ entries }] = await renewal(365);
+    expect(entries).toBe(501);
+    expect(warningsFor()).toHaveLength(1);
+    expect(warningsFor()[0].message).toContain("501 entries");
+  });
+
+  it("stays silent up to 500 entries", async () => {
+    const mentor = await createMentor(db.sql);
+    const cert = await createCertification(db.sql, {
+      mentorId: mentor.id,
+      renewalHistory: Array.from({ length: 499 }, () => renewalEntry()),
+    });
+    await db
+      .sql`select public.append_certification_renewal(${cert.id}, now(), now() + interval '1 year')`;
+    expect(notices.filter((n) => n.message.includes(cert.id))).toEqual([]);
+  });
+});

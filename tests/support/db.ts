@@ -1,0 +1,204 @@
+// Test databases. Every test file gets its own migrated database:
+// - no database URL configured: a fresh in-memory PGlite, served on a free port, started from a
+//   migrated data-dir tarball built once per run by the global setup;
+// - DATABASE_URL / SUPABASE_DB_URL set: a fresh database created from a run-unique migrated template.
+// Without the global setup (a file run on its own with another config) each database is migrated
+// from scratch instead: slower, same result.
+import { randomUUID } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { inject } from "vitest";
+import { prepareDatabase } from "../../local/db/prepare.ts";
+import { startPgliteServer } from "../../local/db/pglite-server.ts";
+import { loadConfig } from "../../shared/config.ts";
+
+export type Engine = "pglite" | "postgres";
+
+export type TestDatabaseTemplate =
+  | { engine: "pglite"; dumpPath: string }
+  | { engine: "postgres"; adminUrl: string; templateName: string };
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    testDatabaseTemplate: TestDatabaseTemplate | undefined;
+  }
+}
+
+export interface TestDatabase {
+  url: string;
+  sql: postgres.Sql;
+  engine: Engine;
+  /**
+   * Another client on the same database. Only real Postgres gives it its own session: on PGlite
+   * every client shares one session, so concurrency tests must check `engine === "postgres"`.
+   */
+  connect(options?: postgres.Options<Record<string, never>>): postgres.Sql;
+  close(): Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /** Server notices and warnings (RAISE WARNING); silent by default. */
+  onnotice?: (notice: postgres.Notice) => void;
+}
+
+/** The claims PostgREST puts in request.jwt.claims; `role` picks the database role. */
+export interface JwtClaims {
+  role: "anon" | "authenticated" | "service_role";
+  sub?: string;
+  [claim: string]: unknown;
+}
+
+export const claims = {
+  anon: (): JwtClaims => ({ role: "anon" }),
+  user: (userId: string): JwtClaims => ({
+    role: "authenticated",
+    sub: userId,
+    aud: "authenticated",
+  }),
+  service: (): JwtClaims => ({ role: "service_role" }),
+};
+
+const quiet = () => {};
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+const uniqueName = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+
+async function withClient<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: quiet });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
+  await withClient(
+    adminUrl,
+    (admin) =>
+      template
+        ? admin`create database ${admin(name)} template ${admin(template)}`
+        : admin`create database ${admin(name)}`,
+  );
+  return withDatabase(adminUrl, name);
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withClient(adminUrl, (admin) => admin`drop database if exists ${admin(name)} with (force)`);
+}
+
+/** Builds the run's migrated template; the global setup provides it and disposes of it. */
+export async function buildTestDatabaseTemplate(): Promise<{
+  template: TestDatabaseTemplate;
+  dispose(): Promise<void>;
+}> {
+  const adminUrl = loadConfig().database.url;
+  if (adminUrl) {
+    const templateName = uniqueName("hlf_template");
+    const url = await createDatabase(adminUrl, templateName);
+    try {
+      await withClient(url, (sql) => prepareDatabase(sql));
+    } catch (error) {
+      await dropDatabase(adminUrl, templateName);
+      throw error;
+    }
+    return {
+      template: { engine: "postgres", adminUrl, templateName },
+      dispose: () => dropDatabase(adminUrl, templateName),
+    };
+  }
+  const server = await startPgliteServer();
+  try {
+    await withClient(server.url, (sql) => prepareDatabase(sql));
+    const dumpPath = join(tmpdir(), `${uniqueName("hlf-pglite")}.tar`);
+    const dump = await server.db.dumpDataDir("none");
+    await writeFile(dumpPath, new Uint8Array(await dump.arrayBuffer()));
+    return {
+      template: { engine: "pglite", dumpPath },
+      dispose: () => rm(dumpPath, { force: true }),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function injectedTemplate(): TestDatabaseTemplate | undefined {
+  const template = inject("testDatabaseTemplate");
+  const configured = loadConfig().database.url ? "postgres" : "pglite";
+  return template?.engine === configured ? template : undefined;
+}
+
+export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const template = injectedTemplate();
+  const adminUrl = loadConfig().database.url;
+  const clients: postgres.Sql[] = [];
+  const open = (url: string, options: postgres.Options<Record<string, never>> = {}) => {
+    const client = postgres(url, { max: 1, onnotice: opts.onnotice ?? quiet, ...options });
+    clients.push(client);
+    return client;
+  };
+  const endClients = () => Promise.all(clients.map((c) => c.end({ timeout: 5 })));
+
+  if (adminUrl) {
+    const name = uniqueName("hlf_test");
+    const url = await createDatabase(
+      adminUrl,
+      name,
+      template?.engine === "postgres" ? template.templateName : undefined,
+    );
+    const sql = open(url);
+    if (!template) await prepareDatabase(sql);
+    return {
+      url,
+      sql,
+      engine: "postgres",
+      connect: (options) => open(url, options),
+      async close() {
+        await endClients();
+        await dropDatabase(adminUrl, name);
+      },
+    };
+  }
+
+  const loadDataDir = template?.engine === "pglite"
+    ? new Blob([new Uint8Array(await readFile(template.dumpPath))])
+    : undefined;
+  const server = await startPgliteServer({ loadDataDir, maxConnections: 8 });
+  const sql = open(server.url);
+  if (!template) await prepareDatabase(sql);
+  return {
+    url: server.url,
+    sql,
+    engine: "pglite",
+    connect: (options) => open(server.url, options),
+    async close() {
+      await endClients();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Runs `fn` in a transaction as PostgREST would for a request with these JWT claims:
+ * `SET LOCAL ROLE` plus transaction-local `request.jwt.claims`. Everything is rolled back if `fn`
+ * throws.
+ */
+export async function asRole<T>(
+  sql: postgres.Sql,
+  jwt: JwtClaims,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  const result = await sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify(jwt)}, true)`;
+    await tx`set local role ${tx(jwt.role)}`;
+    return { value: await fn(tx) };
+  });
+  return result.value;
+}
