@@ -24,8 +24,16 @@ export interface GatewayOptions {
 export function startGatewayProcess(opts: GatewayOptions): Promise<GatewayProcess> {
   const child = spawn(
     DENO,
-    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "local/gateway.ts"],
-    { cwd: ROOT, env: { ...opts.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      "local/gateway.ts",
+      "--exit-with-parent",
+    ],
+    { cwd: ROOT, env: { ...opts.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {

@@ -68,10 +68,21 @@ const server = Deno.serve({
   onListen: ({ port }) => console.log(JSON.stringify({ event: "gateway_listening", port })),
 }, handle);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await server.shutdown();
-    await runtime.close();
-    Deno.exit(0);
-  });
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await server.shutdown();
+  await runtime.close();
+  Deno.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
+
+// Started by the local stack: exit when the parent goes away (its end of stdin closes), even if it
+// was killed without a chance to stop us.
+if (Deno.args.includes("--exit-with-parent")) {
+  (async () => {
+    for await (const _ of Deno.stdin.readable) { /* the parent never writes */ }
+    await stop();
+  })();
 }

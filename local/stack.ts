@@ -1,7 +1,7 @@
 // The whole local stack in one call: database (embedded PGlite over the wire protocol, or the
 // configured Postgres), the Supabase stand-in and migrations, the Dynamics sandbox, the functions
 // gateway under Deno, and the scheduler. `npm start`, the end-to-end tests and the benchmarks all use it.
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -82,6 +82,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (!databaseUrl) {
       const dataDir = join(config.database.dataDir, "pglite");
       if (opts.reset) await rm(dataDir, { recursive: true, force: true });
+      if (!opts.inMemory) await mkdir(dataDir, { recursive: true });
       const pg = await startPgliteServer({
         dataDir: opts.inMemory ? undefined : dataDir,
         port: config.ports.database,

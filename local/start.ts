@@ -33,12 +33,14 @@ const database = stack.engine === "pglite"
   ? `${stack.databaseUrl}  (embedded PGlite, data in ${stack.config.database.dataDir}/pglite)`
   : `${stack.databaseUrl.replace(/\/\/[^@/]*@/, "//…@")}  (DATABASE_URL)`;
 
+const sandbox = stack.sandbox?.url ?? "(not started: DYNAMICS_WEBHOOK_URL is set)";
+
 console.log(`
 HLF Dynamics Sync — local stack is up
 
   Functions gateway   ${stack.functionsUrl}/NAME
   Postgres            ${database}
-  Dynamics sandbox    ${stack.sandbox ? stack.sandbox.url : "(not started: DYNAMICS_WEBHOOK_URL is set)"}
+  Dynamics sandbox    ${sandbox}
 
   service_role JWT    ${stack.serviceRoleKey}
   anon JWT            ${stack.anonKey}

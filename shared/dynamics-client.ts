@@ -191,15 +191,13 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         return fail(syncError("retryable", "aborted", "request aborted by caller"));
       }
       if (breaker && !breaker.tryAcquire()) {
-        const error = syncError("retryable", "circuit_open", "circuit open: Dynamics failing", {
-          retryAfterMs: breaker.remainingCooldownMs(),
-        });
-        attempts += 1;
-        await report(
-          request,
-          recordOf(attempts, now(), { status: null, error, credentialRejected: false }),
+        // Refused locally: no request went out, so there is no attempt to count or report (the
+        // audit log must match what Dynamics saw).
+        return fail(
+          syncError("retryable", "circuit_open", "circuit open: Dynamics failing", {
+            retryAfterMs: breaker.remainingCooldownMs(),
+          }),
         );
-        return fail(error);
       }
       const credential = await auth.authorize();
       const remainingMs = deadline - now();

@@ -84,7 +84,14 @@ export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedE
 
 export type Finish =
   | { state: "delivered"; status: number }
-  | { state: "retrying"; nextAttemptAt: Date; error: string; status: number | null }
+  | {
+    state: "retrying";
+    nextAttemptAt: Date;
+    error: string;
+    status: number | null;
+    /** No request was sent (circuit open): give back the round the claim counted. */
+    refused?: boolean;
+  }
   | { state: "failed"; error: string; status: number | null };
 
 /**
@@ -112,6 +119,7 @@ export async function finishRound(
   const error = finish.state === "delivered" ? null : finish.error;
   const status = finish.status;
   const nextAttemptAt = finish.state === "retrying" ? finish.nextAttemptAt : null;
+  const refundedRounds = finish.state === "retrying" && finish.refused ? 1 : 0;
   const rows = await sql`
     with previous as (
       select coalesce(max(attempt), 0) as n
@@ -129,6 +137,7 @@ export async function finishRound(
     update public.sync_events
     set state = ${finish.state},
         attempts = attempts + (select count(*) from recorded),
+        rounds = rounds - ${refundedRounds},
         delivered_at = case when ${finish.state} = 'delivered' then now() else delivered_at end,
         next_attempt_at = coalesce(${nextAttemptAt}::timestamptz, next_attempt_at),
         last_error = ${error},

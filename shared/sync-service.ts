@@ -73,7 +73,10 @@ export interface SyncService {
     opts?: { budgetMs?: number; onAttempt?: (a: AttemptRecord) => void },
   ): Promise<{ outcome: SendOutcome; attempts: AttemptRecord[] }>;
   getSyncStatus(mentorId: string): Promise<SyncStatus | null>;
-  dispatchDue(opts?: { mentorId?: string; budgetMs?: number }): Promise<DispatchCounts>;
+  /** `signal`: stop claiming new batches once aborted (a worker shutting down); claimed ones finish. */
+  dispatchDue(
+    opts?: { mentorId?: string; budgetMs?: number; signal?: AbortSignal },
+  ): Promise<DispatchCounts>;
   requeueFailed(mentorId?: string): Promise<number>;
 }
 
@@ -160,9 +163,13 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     if (outcome.ok) {
       finish = { state: "delivered", status: outcome.status };
     } else {
+      // The circuit breaker refused the round before any request went out: Dynamics saw nothing,
+      // so the round does not count against the event's dead-letter budget.
+      const refused = outcome.attempts === 0 && outcome.error.code === "circuit_open";
+      const rounds = refused ? event.rounds - 1 : event.rounds;
       const step = nextStep(o.policy, {
         error: outcome.error,
-        rounds: event.rounds,
+        rounds,
         createdAt: event.createdAt,
         now: new Date(now()),
         random,
@@ -170,7 +177,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       const error = `${outcome.error.code}: ${outcome.error.message}`;
       const status = outcome.error.status ?? null;
       finish = step.state === "retrying"
-        ? { state: "retrying", nextAttemptAt: step.nextAttemptAt, error, status }
+        ? { state: "retrying", nextAttemptAt: step.nextAttemptAt, error, status, refused }
         : { state: "failed", error, status };
       if (step.state === "failed") {
         log.warn("sync event dead-lettered", {
@@ -185,7 +192,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
   }
 
   async function dispatchDue(
-    opts: { mentorId?: string; budgetMs?: number } = {},
+    opts: { mentorId?: string; budgetMs?: number; signal?: AbortSignal } = {},
   ): Promise<DispatchCounts> {
     const counts = emptyCounts();
     if (!o.enabled) {
@@ -194,7 +201,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     }
     counts.released = await releaseHeldEvents(sql);
     const deadline = now() + (opts.budgetMs ?? o.budgetMs);
-    while (now() < deadline) {
+    while (now() < deadline && !opts.signal?.aborted) {
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,

@@ -43,7 +43,9 @@ async function signed(body: string, id = randomUUID()) {
 }
 
 async function ledgerCount(): Promise<number> {
-  const [row] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from public.cert_notification_log`;
+  const [row] = await t.db.sql<
+    { n: number }[]
+  >`select count(*)::int as n from public.cert_notification_log`;
   return row.n;
 }
 
@@ -56,8 +58,11 @@ describe("dynamics-webhook", () => {
   it("accepts a signed listing.confirmed, logs it once, and answers a replay as duplicate", async () => {
     const { mentorId } = await createListedMentor(t.db.sql);
     await sweep();
-    const [event] = await t.db.sql`select event_id from public.sync_events where mentor_id = ${mentorId}`;
-    const body = JSON.stringify(listingConfirmed({ mentorId, inReplyTo: event.event_id, listing: "listed" }));
+    const [event] = await t.db
+      .sql`select event_id from public.sync_events where mentor_id = ${mentorId}`;
+    const body = JSON.stringify(
+      listingConfirmed({ mentorId, inReplyTo: event.event_id, listing: "listed" }),
+    );
     const headers = await signed(body);
 
     const first = await post(body, headers);
@@ -73,30 +78,60 @@ describe("dynamics-webhook", () => {
     const [confirmed] = await t.db.sql`
       select confirmed_at is not null as confirmed from public.sync_events where event_id = ${event.event_id}`;
     expect(confirmed.confirmed).toBe(true);
-    expect(t.lines.some((l) => l.includes('"msg":"inbound delivery"') && l.includes('"status":"duplicate"')))
+    expect(
+      t.lines.some((l) =>
+        l.includes('"msg":"inbound delivery"') && l.includes('"status":"duplicate"')
+      ),
+    )
       .toBe(true);
   });
 
   it("raises drift and queues a corrective event when the portal contradicts the mentor's state", async () => {
     const { mentorId } = await createListedMentor(t.db.sql);
     await sweep();
-    const body = JSON.stringify(listingChanged({ mentorId, listing: "unlisted", changedBy: "portal-admin" }));
+    const body = JSON.stringify(
+      listingChanged({ mentorId, listing: "unlisted", changedBy: "portal-admin" }),
+    );
     const res = await post(body, await signed(body));
     expect(res.status).toBe(200);
-    const issues = await t.db.sql`select kind from public.sync_issues where mentor_id = ${mentorId}`;
+    const issues = await t.db
+      .sql`select kind from public.sync_issues where mentor_id = ${mentorId}`;
     expect(issues).toEqual([{ kind: "drift" }]);
     await sweep();
     const applied = (await t.sandbox.events()).filter((e) => e.mentorId === mentorId);
-    expect(applied.map((e) => e.eventType)).toEqual(["certification.renewed", "certification.renewed"]);
+    expect(applied.map((e) => e.eventType)).toEqual([
+      "certification.renewed",
+      "certification.renewed",
+    ]);
   });
 
   it.each([
-    ["no signature", async (_b: string) => ({}), 401, "missing_signature"],
-    ["a wrong secret", async (b: string) =>
-      signatureHeaders({ id: randomUUID(), body: b, secret: "not-the-secret", timestampSeconds: Math.floor(Date.now() / 1000) }), 401, "signature_mismatch"],
-    ["a signature for another body", async (_b: string) => signed("{}"), 401, "signature_mismatch"],
-    ["a stale timestamp", async (b: string) =>
-      signatureHeaders({ id: randomUUID(), body: b, secret, timestampSeconds: Math.floor(Date.now() / 1000) - 3600 }), 401, "timestamp_out_of_tolerance"],
+    ["no signature", (_b: string) => Promise.resolve({}), 401, "missing_signature"],
+    [
+      "a wrong secret",
+      (b: string) =>
+        signatureHeaders({
+          id: randomUUID(),
+          body: b,
+          secret: "not-the-secret",
+          timestampSeconds: Math.floor(Date.now() / 1000),
+        }),
+      401,
+      "signature_mismatch",
+    ],
+    ["a signature for another body", (_b: string) => signed("{}"), 401, "signature_mismatch"],
+    [
+      "a stale timestamp",
+      (b: string) =>
+        signatureHeaders({
+          id: randomUUID(),
+          body: b,
+          secret,
+          timestampSeconds: Math.floor(Date.now() / 1000) - 3600,
+        }),
+      401,
+      "timestamp_out_of_tolerance",
+    ],
   ])("rejects %s with %i and writes nothing", async (_name, headersFor, status, code) => {
     const { mentorId } = await createListedMentor(t.db.sql);
     const body = JSON.stringify(listingChanged({ mentorId, listing: "unlisted" }));
@@ -157,9 +192,12 @@ describe("sync-status", () => {
     expect(byGet.status).toBe(200);
     expect((await byGet.json()).mentorId).toBe(own.mentorId);
 
-    const foreignRes = await fetch(`${t.stack.functionsUrl}/sync-status?mentorId=${foreign.mentorId}`, {
-      headers: { authorization: `Bearer ${await t.userJwt(coordinator.id)}` },
-    });
+    const foreignRes = await fetch(
+      `${t.stack.functionsUrl}/sync-status?mentorId=${foreign.mentorId}`,
+      {
+        headers: { authorization: `Bearer ${await t.userJwt(coordinator.id)}` },
+      },
+    );
     expect(foreignRes.status).toBe(404);
     const missing = await fetch(`${t.stack.functionsUrl}/sync-status?mentorId=${randomUUID()}`, {
       headers: { authorization: `Bearer ${await t.userJwt(coordinator.id)}` },
@@ -178,7 +216,9 @@ describe("sync-status", () => {
     const chapter = await createChapter(t.db.sql, { organisationId: org.id });
     const coordinator = await createCoordinator(t.db.sql, [chapter.id]);
     const mentors = [];
-    for (let i = 0; i < 5; i++) mentors.push((await createListedMentor(t.db.sql, { chapterIds: [chapter.id] })).mentorId);
+    for (let i = 0; i < 5; i++) {
+      mentors.push((await createListedMentor(t.db.sql, { chapterIds: [chapter.id] })).mentorId);
+    }
     const jwt = await t.userJwt(coordinator.id);
     const seen: string[] = [];
     let cursor: string | null = null;
