@@ -1,0 +1,155 @@
+// The dispatcher's named queries against the real schema: leases, per-mentor order, lost leases,
+// and the hold/release/requeue transitions.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { AttemptRecord } from "../../shared/dynamics-client.ts";
+import {
+  claimDueEvents,
+  finishRound,
+  holdDueEvents,
+  releaseHeldEvents,
+  requeueFailedEvents,
+} from "../../shared/sync-queries.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createListedMentor } from "../support/factories.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.close();
+});
+beforeEach(async () => {
+  // Each test starts from an empty outbox (the listing triggers wrote events for earlier mentors).
+  await db
+    .sql`update public.sync_events set state = 'delivered', lease_owner = null, lease_expires_at = null`;
+});
+
+const claim = (owner: string, limit = 100, leaseSeconds = 60) =>
+  claimDueEvents(db.sql, { owner, leaseSeconds, limit });
+
+function attempt(
+  n: number,
+  outcome: AttemptRecord["outcome"],
+  status: number | null,
+): AttemptRecord {
+  const startedAt = new Date("2026-11-22T10:00:00.000Z");
+  return {
+    attempt: n,
+    startedAt,
+    finishedAt: new Date(startedAt.getTime() + 12),
+    durationMs: 12,
+    status,
+    outcome,
+    errorCode: outcome === "delivered" ? null : `http_${status}`,
+    error: outcome === "delivered" ? null : "service unavailable",
+    retryAfterMs: null,
+  };
+}
+
+describe("claimDueEvents", () => {
+  it("leases each due event to one owner and carries what the payload needs", async () => {
+    const { mentorId } = await createListedMentor(db.sql);
+    const first = await claim("a");
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({
+      mentorId,
+      eventType: "certification.renewed",
+      certificationStatus: "active",
+      rounds: 1,
+      renewalHistory: [],
+    });
+    expect(await claim("b")).toEqual([]);
+    const [row] = await db.sql`select lease_owner from public.sync_events where event_id = ${
+      first[0].eventId
+    }`;
+    expect(row.lease_owner).toBe("a");
+  });
+
+  it("re-claims an event whose lease expired, as after a crashed dispatcher", async () => {
+    await createListedMentor(db.sql);
+    const [event] = await claim("crashed", 100, 60);
+    await db
+      .sql`update public.sync_events set lease_expires_at = now() - interval '1 second' where id = ${event.id}`;
+    const [again] = await claim("survivor");
+    expect(again.eventId).toBe(event.eventId);
+    expect(again.rounds).toBe(2);
+    expect(
+      await finishRound(db.sql, event, "crashed", [attempt(1, "delivered", 200)], {
+        state: "delivered",
+        status: 200,
+      }),
+    )
+      .toBe(false);
+    expect(
+      await finishRound(db.sql, again, "survivor", [attempt(1, "delivered", 200)], {
+        state: "delivered",
+        status: 200,
+      }),
+    )
+      .toBe(true);
+    const audit = await db.sql`select attempt, dispatcher from public.dynamics_sync_attempts
+      where event_id = ${event.eventId} order by attempt`;
+    expect(audit).toEqual([{ attempt: 1, dispatcher: "crashed" }, {
+      attempt: 2,
+      dispatcher: "survivor",
+    }]);
+  });
+
+  it("never hands out a mentor's newer event while an older one is undelivered", async () => {
+    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    const [renewed] = await claim("a");
+    await db.sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
+    expect(await claim("b")).toEqual([]);
+    await finishRound(db.sql, renewed, "a", [attempt(1, "delivered", 200)], {
+      state: "delivered",
+      status: 200,
+    });
+    const [expired] = await claim("b");
+    expect(expired).toMatchObject({ mentorId, eventType: "certification.expired" });
+  });
+
+  it("reschedules a failed round into the future and counts its attempts", async () => {
+    await createListedMentor(db.sql);
+    const [event] = await claim("a");
+    const next = new Date(Date.now() + 60_000);
+    await finishRound(db.sql, event, "a", [
+      attempt(1, "retryable", 503),
+      attempt(2, "retryable", 503),
+    ], {
+      state: "retrying",
+      nextAttemptAt: next,
+      error: "http_503: service unavailable",
+      status: 503,
+    });
+    expect(await claim("a")).toEqual([]);
+    const [row] = await db
+      .sql`select state, attempts, rounds, last_status, next_attempt_at from public.sync_events
+      where event_id = ${event.eventId}`;
+    expect(row).toMatchObject({ state: "retrying", attempts: 2, rounds: 1, last_status: 503 });
+    expect(row.next_attempt_at.getTime()).toBe(next.getTime());
+  });
+});
+
+describe("hold, release and requeue", () => {
+  it("holds due events, releases them in order, and requeues dead letters", async () => {
+    const a = await createListedMentor(db.sql);
+    const b = await createListedMentor(db.sql);
+    expect(await holdDueEvents(db.sql)).toBe(2);
+    expect(await claim("x")).toEqual([]);
+    expect(await releaseHeldEvents(db.sql)).toBe(2);
+    const claimed = await claim("x");
+    expect(claimed.map((e) => e.mentorId)).toEqual([a.mentorId, b.mentorId]);
+    await finishRound(db.sql, claimed[0], "x", [], {
+      state: "failed",
+      error: "http_400: bad",
+      status: 400,
+    });
+    expect(await requeueFailedEvents(db.sql, b.mentorId)).toBe(0);
+    expect(await requeueFailedEvents(db.sql, a.mentorId)).toBe(1);
+    const [row] = await db.sql`select state, rounds from public.sync_events where event_id = ${
+      claimed[0].eventId
+    }`;
+    expect(row).toEqual({ state: "pending", rounds: 0 });
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { decodeUtf8, readBody } from "../../shared/request-body.ts";
+
+const streamOf = (chunks: Uint8Array[]) =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(c);
+      controller.close();
+    },
+  });
+
+const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
+  new Request("http://x/", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+
+describe("readBody", () => {
+  it("returns the exact bytes of a body within the limit, across chunks", async () => {
+    const req = post(streamOf([new Uint8Array([1, 2]), new Uint8Array([3])]));
+    expect(await readBody(req, 3)).toEqual({ ok: true, bytes: new Uint8Array([1, 2, 3]) });
+  });
+
+  it("refuses a body over the limit even when no content-length announces it", async () => {
+    const req = post(streamOf([new Uint8Array(3), new Uint8Array(3)]));
+    expect(await readBody(req, 5)).toEqual({ ok: false, reason: "too_large" });
+  });
+
+  it("refuses at once when content-length announces too much", async () => {
+    const req = post("x".repeat(10), { "content-length": "10" });
+    expect(await readBody(req, 9)).toEqual({ ok: false, reason: "too_large" });
+  });
+
+  it("reads an absent body as empty", async () => {
+    expect(await readBody(post(null), 10)).toEqual({ ok: true, bytes: new Uint8Array() });
+  });
+});
+
+describe("decodeUtf8", () => {
+  it("decodes valid UTF-8 and refuses invalid sequences", () => {
+    expect(decodeUtf8(new TextEncoder().encode("Kari Nordmann æøå"))).toBe("Kari Nordmann æøå");
+    expect(decodeUtf8(new Uint8Array([0x7b, 0xff, 0x7d]))).toBeNull();
+  });
+});
