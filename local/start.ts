@@ -47,10 +47,9 @@ HLF Dynamics Sync — local stack is up
   coordinator JWT     ${coordinatorJwt}
                       (demo coordinator ${DEMO.coordinatorEmail}; load the demo data with --seed)
 
-  Try it:
-  curl -s -X POST ${stack.functionsUrl}/certification-expired \\
-    -H "Authorization: Bearer ${stack.serviceRoleKey}" \\
-    -H "Content-Type: application/json" -d '{"mentorId":"${DEMO.mentorId}"}'
+  Try it (the demo coordinator asks for a mentor's sync status, as the Flutter app does):
+  curl -s "${stack.functionsUrl}/sync-status?mentorId=${DEMO.mentorId}" \\
+    -H "Authorization: Bearer ${coordinatorJwt}"
 
 Ctrl-C stops everything.
 `);
