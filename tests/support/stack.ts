@@ -84,7 +84,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     sandbox: sandboxControl(stack.sandbox!.url),
     lines,
     client,
-    userJwt: (userId) => mintJwt(E2E_JWT_SECRET, { role: "authenticated", sub: userId }),
+    userJwt: (userId) =>
+      mintJwt(stack.config.supabase.jwtSecret, { role: "authenticated", sub: userId }),
     async close() {
       await stack.stop();
       if (ownDb) await db.close();
