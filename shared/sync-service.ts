@@ -90,8 +90,11 @@ const emptyCounts = (): DispatchCounts => ({
   lostLeases: 0,
 });
 
-// Leave this much of a lease unused, so a slow round never outlives the lease it writes under.
+// Leave this much of a lease unused, so a slow round never outlives the lease it writes under; a
+// short lease keeps a quarter instead, or it would leave no time to deliver at all.
 const LEASE_MARGIN_MS = 5_000;
+const leaseBudgetMs = (leaseSeconds: number) =>
+  leaseSeconds * 1000 - Math.min(LEASE_MARGIN_MS, leaseSeconds * 250);
 
 export function createSyncService(o: SyncServiceOptions): SyncService {
   const now = o.now ?? Date.now;
@@ -156,7 +159,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     }
     const budgetMs = Math.max(
       0,
-      Math.min(deadline - now(), o.leaseSeconds * 1000 - LEASE_MARGIN_MS),
+      Math.min(deadline - now(), leaseBudgetMs(o.leaseSeconds)),
     );
     const { outcome, attempts } = await sendWebhook(event.eventType, payload, { budgetMs });
     let finish: Finish;

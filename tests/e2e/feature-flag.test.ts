@@ -40,10 +40,15 @@ it("holds events while the flag is off and replays them in order once it is on",
   try {
     const { data } = await on.client().functions.invoke("sync-retry", { body: {} });
     expect(data).toMatchObject({ released: 3, delivered: 3 });
+    // Each mentor's events arrive in their order; different mentors are delivered in parallel.
     const applied = await on.sandbox.events();
-    const expected = await db.sql<{ event_id: string }[]>`
-      select event_id from public.sync_events where state <> 'superseded' order by id`;
-    expect(applied.map((e) => e.eventId)).toEqual(expected.map((e) => e.event_id));
+    const expected = await db.sql<{ event_id: string; mentor_id: string }[]>`
+      select event_id, mentor_id from public.sync_events where state <> 'superseded' order by id`;
+    for (const { mentorId } of mentors) {
+      expect(applied.filter((e) => e.mentorId === mentorId).map((e) => e.eventId))
+        .toEqual(expected.filter((e) => e.mentor_id === mentorId).map((e) => e.event_id));
+    }
+    expect(applied).toHaveLength(expected.length);
     const listings = Object.fromEntries(
       (await on.sandbox.listings()).map((l) => [l.mentorId, l.listing]),
     );

@@ -305,18 +305,16 @@ describe("client against the sandbox", () => {
       retry: { maxRetries: 10 },
     });
     const first = await send();
-    expect(summary(first.records).map((r) => r[3])).toEqual([
-      "http_503",
-      "http_503",
-      "http_503",
-      "circuit_open",
-    ]);
+    // Attempt records are the requests the sandbox saw: the refusal made none.
+    expect(summary(first.records).map((r) => r[3])).toEqual(["http_503", "http_503", "http_503"]);
+    expect(first.outcome).toMatchObject({ ok: false, error: { code: "circuit_open" } });
     const second = await send();
     expect(second.outcome).toMatchObject({
       ok: false,
-      attempts: 1,
+      attempts: 0,
       error: { code: "circuit_open" },
     });
+    expect(second.records).toEqual([]);
     expect((await sandbox().control.counters()).requests).toBe(3);
   });
 

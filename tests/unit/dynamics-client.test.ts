@@ -372,16 +372,16 @@ describe("circuit breaker", () => {
     });
     const first = request();
     const outcome = await client.send(first.req);
+    // Opened at the 2nd failure; the 10 ms backoff sleep has since passed. The refusal is not an
+    // attempt: no request went out, so nothing is reported to the audit hook.
     expect(outcome).toMatchObject({
       ok: false,
-      attempts: 3,
-      error: { kind: "retryable", code: "circuit_open" },
+      attempts: 2,
+      error: { kind: "retryable", code: "circuit_open", retryAfterMs: 5000 - 10 },
     });
     expect(summary(first.records)).toEqual([
       [1, 503, "retryable", "http_503", null],
       [2, 503, "retryable", "http_503", null],
-      // Opened at the 2nd failure; the 10 ms backoff sleep has since passed.
-      [3, null, "retryable", "circuit_open", 5000 - 10],
     ]);
     expect(server.apiCalls()).toHaveLength(2);
     expect(client.circuitState()).toBe("open");
@@ -389,9 +389,10 @@ describe("circuit breaker", () => {
     const second = request();
     expect(await client.send(second.req)).toMatchObject({
       ok: false,
-      attempts: 1,
+      attempts: 0,
       error: { code: "circuit_open" },
     });
+    expect(second.records).toEqual([]);
     expect(server.apiCalls()).toHaveLength(2);
   });
 

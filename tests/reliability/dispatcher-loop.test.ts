@@ -1,0 +1,86 @@
+// The standalone dispatcher's loop (local/dispatcher.ts) without a database: it keeps going after a
+// failed round, pauses only when idle or after a failure, and stops when its signal aborts. The
+// process itself is exercised by tests/long/crash-safety.test.ts.
+import { describe, expect, it } from "vitest";
+import { createWakeablePause, parseIdleMs, runDispatcherLoop } from "../../local/dispatcher.ts";
+import { createLogger } from "../../shared/logger.ts";
+import type { DispatchCounts } from "../../shared/sync-service.ts";
+
+const counts = (claimed: number): DispatchCounts => ({
+  claimed,
+  delivered: claimed,
+  retrying: 0,
+  failed: 0,
+  held: 0,
+  released: 0,
+  lostLeases: 0,
+});
+
+/** Runs the loop over scripted rounds (a number = events claimed, an Error = a failed round). */
+async function runScript(script: (number | Error)[]) {
+  const stop = new AbortController();
+  const pauses: number[] = [];
+  const lines: string[] = [];
+  let round = 0;
+  await runDispatcherLoop({
+    dispatch: () => {
+      const step = script[round++];
+      if (round >= script.length) stop.abort();
+      return step instanceof Error ? Promise.reject(step) : Promise.resolve(counts(step));
+    },
+    log: createLogger("info", (line) => lines.push(line)),
+    signal: stop.signal,
+    idleMs: 40,
+    errorPauseMs: 300,
+    pause: (ms) => {
+      pauses.push(ms);
+      return Promise.resolve();
+    },
+  });
+  return { rounds: round, pauses, lines: lines.map((l) => JSON.parse(l)) };
+}
+
+describe("dispatcher loop", () => {
+  it("goes straight on while there is work, pauses when idle, survives a failed round", async () => {
+    const run = await runScript([
+      100,
+      100,
+      0,
+      new Error("connection terminated, Bearer abc.def.ghi"),
+      5,
+      0,
+    ]);
+    expect(run.rounds).toBe(6);
+    // Busy rounds do not pause; the idle ones pause idleMs, the failed one errorPauseMs. The last
+    // round ends the loop (its signal aborted) after its pause.
+    expect(run.pauses).toEqual([40, 300, 40]);
+    const failure = run.lines.find((l) => l.msg === "dispatch round failed");
+    expect(failure.error).toContain("connection terminated");
+    expect(failure.error).not.toContain("abc.def.ghi");
+    expect(run.lines.filter((l) => l.msg === "dispatch round")).toHaveLength(3);
+  });
+
+  it("a wake cuts a pause short, and a wake during a round skips the next pause", async () => {
+    const waker = createWakeablePause();
+    const signal = new AbortController().signal;
+    const pausing = waker.pause(60_000, signal);
+    waker.wake();
+    await pausing;
+    waker.wake();
+    await waker.pause(60_000, signal);
+  });
+
+  it("an aborted signal ends a pause at once", async () => {
+    const stop = new AbortController();
+    const pausing = createWakeablePause().pause(60_000, stop.signal);
+    stop.abort();
+    await pausing;
+  });
+
+  it("reads --idle-ms and rejects nonsense", () => {
+    expect(parseIdleMs([])).toBe(1000);
+    expect(parseIdleMs(["--idle-ms=20"])).toBe(20);
+    expect(() => parseIdleMs(["--idle-ms=0"])).toThrow(/--idle-ms/);
+    expect(() => parseIdleMs(["--idle-ms=abc"])).toThrow(/--idle-ms/);
+  });
+});
