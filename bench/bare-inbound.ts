@@ -1,0 +1,29 @@
+// The baseline for scenario 4, run under Deno like the functions: Deno.serve plus postgres.js doing
+// only the ledger insert `dynamics-webhook` does (no signature check, no validation, no effect).
+// What the product costs on top of this is the price of verification and applying the event.
+import postgres from "postgres";
+
+const sql = postgres(Deno.env.get("DATABASE_URL")!, {
+  max: Number(Deno.env.get("DB_POOL_MAX") ?? "4"),
+  onnotice: () => {},
+});
+
+Deno.serve({
+  hostname: "127.0.0.1",
+  port: Number(Deno.env.get("BARE_PORT") ?? "0"),
+  onListen: ({ port }) => console.log(JSON.stringify({ event: "bare_listening", port })),
+}, async (req) => {
+  // The starter's readiness probe.
+  if (req.method !== "POST") return new Response(null, { status: 204 });
+  const event = await req.json();
+  // Errors surface as 500s in the load figures, as the product's would.
+  const inserted = await sql`
+    insert into public.cert_notification_log (event_id, event_type, mentor_id, signature_scheme, payload)
+    values (${event.eventId}, ${event.eventType}, ${event.mentorId}, 'bare', ${sql.json(event)})
+    on conflict (event_id) do nothing
+    returning id`;
+  return Response.json({
+    status: inserted.count === 1 ? "accepted" : "duplicate",
+    eventId: event.eventId,
+  });
+});

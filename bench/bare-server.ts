@@ -1,0 +1,52 @@
+// Runs bench/bare-inbound.ts under Deno on a port chosen here, and waits until it answers.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../local/stack.ts";
+import { sleep } from "./scenario.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DENO = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export interface BareServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url);
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startBareServer(
+  env: Record<string, string | undefined>,
+): Promise<BareServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(DENO, ["run", "--allow-net", "--allow-env", "bench/bare-inbound.ts"], {
+    cwd: ROOT,
+    env: { ...env, BARE_PORT: String(port), NO_COLOR: "1" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = once(child, "exit");
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGKILL");
+    await exited;
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await answers(url))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the bare handler did not start (exit code ${child.exitCode})`);
+    }
+    await sleep(100);
+  }
+  return { url, stop };
+}

@@ -1,0 +1,83 @@
+// A local stack for one scenario: a fresh database (a new Postgres database created for the run
+// when DATABASE_URL is set and dropped afterwards, else an in-memory PGlite), the sandbox in this
+// process, the functions under Deno. Free ports only: the developer's stack and data are untouched.
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { type Stack, startStack } from "../local/stack.ts";
+
+export interface BenchStackOptions {
+  /** The admin URL of a Postgres server; undefined = embedded PGlite. */
+  adminUrl: string | undefined;
+  /** Extra gateway environment (batch size, concurrency, pool size...). */
+  env?: Record<string, string>;
+  scheduler?: boolean;
+}
+
+export interface BenchStack {
+  stack: Stack;
+  close(): Promise<void>;
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function databaseUrl(adminUrl: string, name: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
+  const name = `hlf_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  if (opts.adminUrl) await withAdmin(opts.adminUrl, (a) => a`create database ${a(name)}`);
+  const dropDatabase = async () => {
+    if (opts.adminUrl) {
+      await withAdmin(opts.adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
+    }
+  };
+  try {
+    const stack = await startStack({
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: opts.adminUrl ? databaseUrl(opts.adminUrl, name) : undefined,
+        GATEWAY_PORT: "0",
+        SANDBOX_PORT: "0",
+        DB_PORT: "0",
+        LOG_LEVEL: "warn",
+        ...opts.env,
+      },
+      inMemory: true,
+      sandbox: true,
+      scheduler: opts.scheduler ?? true,
+      // The stack's defaults, the nightly job aside: benchmarks call it when they mean to.
+      schedulerIntervals: {
+        sweepEveryMs: 30_000,
+        expireEveryMs: 3_600_000,
+        pollEveryMs: 25,
+      },
+      log: (line) => {
+        // Warnings, errors and crashes only: the functions log every delivery at info.
+        if (/"level":"(warn|error)"|Error|panicked/.test(line)) {
+          process.stderr.write(`  [stack] ${line.slice(0, 300)}\n`);
+        }
+      },
+    });
+    return {
+      stack,
+      async close() {
+        await stack.stop();
+        await dropDatabase();
+      },
+    };
+  } catch (err) {
+    await dropDatabase();
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+// The workload of scenarios 2 and 3: `count` lapsed certifications, one expire_due_certifications()
+// call, then dispatch driven by parallel sync-retry calls (as pg_cron and the nudges would) until
+// the sandbox holds every removal or the time is up.
+import type { Stack } from "../local/stack.ts";
+import { peakRssMiB } from "./process-memory.ts";
+import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
+import { seedListedMentors } from "./seed.ts";
+
+export interface MassDispatchOptions {
+  count: number;
+  /** sync-retry calls in flight at once. */
+  dispatchers: number;
+  timeoutMs: number;
+  progress: ScenarioContext["progress"];
+}
+
+export interface MassDispatchResult {
+  expired: number;
+  /** From the expire call to the last removal the sandbox applied (ms). */
+  makespanMs: number;
+  /** Mentors the sandbox still lists when the run ended (done or timed out). */
+  undelivered: number;
+  /** Of those, the ones with no expiry event left to deliver: removals that will never happen. */
+  lost: number;
+  deadLetters: number;
+  /** Events that needed more than one dispatch round (each waited out a reschedule delay). */
+  rescheduled: number;
+  /** HTTP attempts by outcome or error code, e.g. "delivered 10000, http_429 312". */
+  attemptOutcomes: string;
+  peakRssMiB: number | null;
+}
+
+/** One sync-retry call; returns how many events it claimed. */
+async function sweep(stack: Stack): Promise<number> {
+  const res = await fetch(`${stack.functionsUrl}/sync-retry`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${stack.serviceRoleKey}`,
+      "content-type": "application/json",
+    },
+    body: "{}",
+  });
+  if (!res.ok) throw new Error(`sync-retry answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { claimed: number }).claimed;
+}
+
+export async function runMassDispatch(
+  stack: Stack,
+  o: MassDispatchOptions,
+): Promise<MassDispatchResult> {
+  const sandbox = stack.sandbox!;
+  const mentors = await seedListedMentors(stack.sql, o.count, { lapsed: true });
+  await stack.sql`analyze`;
+  o.progress(`seeded ${o.count} lapsed certifications`);
+
+  const t0 = Date.now();
+  const [{ expired }] = await stack.sql<{ expired: number }[]>`
+    select public.expire_due_certifications() as expired`;
+  const deadline = t0 + o.timeoutMs;
+  let done = false;
+  const driver = async () => {
+    while (!done && Date.now() < deadline) {
+      const claimed = await sweep(stack);
+      // Nothing due (the other dispatchers hold the leases): do not spin on the gateway.
+      if (claimed === 0) await sleep(10);
+    }
+  };
+  const drivers = Array.from({ length: o.dispatchers }, driver);
+  let reported = 0;
+  while (Date.now() < deadline) {
+    const removed = unlistedCount(sandbox, mentors);
+    if (removed === o.count) break;
+    if (removed - reported >= o.count / 4) {
+      o.progress(`${removed}/${o.count} removals after ${Date.now() - t0} ms`);
+      reported = removed;
+    }
+    await sleep(20);
+  }
+  done = true;
+  await Promise.all(drivers);
+  const [{ failed, rescheduled }] = await stack.sql<{ failed: number; rescheduled: number }[]>`
+    select count(*) filter (where state = 'failed')::int as failed,
+           count(*) filter (where rounds > 1)::int as rescheduled
+      from public.sync_events where event_type = 'certification.expired'`;
+  const outcomes = await stack.sql<{ outcome: string; n: number }[]>`
+    select coalesce(error_code, outcome) as outcome, count(*)::int as n
+      from public.dynamics_sync_attempts group by 1 order by 2 desc`;
+  const queued = await stack.sql<{ mentor_id: string }[]>`
+    select mentor_id from public.sync_events
+     where event_type = 'certification.expired' and state in ('pending', 'retrying')`;
+  const stillQueued = new Set(queued.map((q) => q.mentor_id));
+  const missing = mentors.filter((id) => sandbox.state.listings.get(id)?.listing !== "unlisted");
+  return {
+    expired,
+    makespanMs: lastRemovalAt(sandbox, mentors) - t0,
+    undelivered: missing.length,
+    lost: missing.filter((id) => !stillQueued.has(id)).length,
+    deadLetters: failed,
+    rescheduled,
+    attemptOutcomes: outcomes.map((o) => `${o.outcome} ${o.n}`).join(", "),
+    peakRssMiB: await peakRssMiB(stack.gatewayPid),
+  };
+}

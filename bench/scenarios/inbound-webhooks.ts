@@ -1,0 +1,102 @@
+// Scenario 4: signed inbound webhooks through `dynamics-webhook` (gateway, signature check,
+// validation, ledger insert and effect in one transaction) against a bare Deno handler doing only
+// the ledger insert, in the same run, at the same concurrency, on the same database.
+import { startBareServer } from "../bare-server.ts";
+import { startBenchStack } from "../bench-stack.ts";
+import { deliveryFeed, signedDeliveries } from "../inbound-deliveries.ts";
+import { type LoadResult, runLoad } from "../load.ts";
+import { atLeast, type Figure, figure, note } from "../results.ts";
+import type { Scenario, ScenarioContext } from "../scenario.ts";
+import { seedListedMentors } from "../seed.ts";
+import { median } from "../stats.ts";
+
+type Target = "product" | "bare";
+
+const NAME = "4 inbound webhooks";
+const CONNECTIONS = 16;
+const ROUNDS = 3;
+// PGlite's wire server takes 16 clients: the gateway's pool, the bare handler's and the bench's own.
+const poolFor = (adminUrl: string | undefined) => (adminUrl ? "8" : "4");
+// More signed bodies than either target can take in the run: a reused body would be a duplicate.
+const MAX_RATE_PER_SECOND = 6_000;
+
+export const inboundWebhooks: Scenario = {
+  name: NAME,
+  async run(ctx: ScenarioContext): Promise<Figure[]> {
+    const durationSeconds = ctx.smoke ? 1 : 5;
+    const pool = poolFor(ctx.adminUrl);
+    const bench = await startBenchStack({
+      adminUrl: ctx.adminUrl,
+      env: { DB_POOL_MAX: pool },
+      scheduler: false,
+    });
+    const { stack } = bench;
+    const bare = await startBareServer({ ...stack.gatewayEnv, DB_POOL_MAX: pool });
+    try {
+      const mentorIds = await seedListedMentors(stack.sql, 1_000);
+      await stack.sql`analyze`;
+      const figures: Figure[] = [];
+      for (const duplicates of [false, true]) {
+        const label = duplicates ? "50% duplicates" : "unique";
+        const runs: Record<Target, LoadResult[]> = { product: [], bare: [] };
+        // Interleaved rounds, medians reported: the machine is shared, a single run is noise.
+        for (let round = 1; round <= ROUNDS; round++) {
+          for (const target of ["product", "bare"] as const) {
+            const feed = deliveryFeed(
+              await signedDeliveries({
+                count: MAX_RATE_PER_SECOND * durationSeconds,
+                mentorIds,
+                secret: stack.config.dynamics.inboundSecrets[0],
+                duplicates,
+              }),
+            );
+            const r = await runLoad({
+              url: target === "product" ? `${stack.functionsUrl}/dynamics-webhook` : bare.url,
+              method: "POST",
+              connections: CONNECTIONS,
+              durationSeconds,
+              next: () => feed.next(),
+            });
+            if (feed.wraps > 0) throw new Error(`${target}: the signed deliveries ran out`);
+            if (r.non2xx + r.errors > 0) {
+              throw new Error(
+                `${target}: ${r.non2xx} non-2xx, ${r.errors} errors (${
+                  JSON.stringify(r.statusCodes)
+                })`,
+              );
+            }
+            ctx.progress(
+              `${label} round ${round} ${target}: ${
+                r.requestsPerSecond.toFixed(0)
+              } req/s, p99 ${r.p99} ms`,
+            );
+            runs[target].push(r);
+          }
+        }
+        const rps = (target: Target) => median(runs[target].map((r) => r.requestsPerSecond));
+        const p99 = (target: Target) => median(runs[target].map((r) => r.p99));
+        const ratios = runs.product.map((r, i) =>
+          r.requestsPerSecond / runs.bare[i].requestsPerSecond
+        );
+        figures.push(
+          figure(NAME, `${label}: req/s`, rps("product"), ""),
+          figure(NAME, `${label}: p99`, p99("product"), " ms"),
+          figure(NAME, `${label}: bare req/s`, rps("bare"), ""),
+          figure(NAME, `${label}: bare p99`, p99("bare"), " ms"),
+          figure(NAME, `${label}: product / bare`, median(ratios), "", atLeast(0.8)),
+        );
+      }
+      figures.push(
+        note(
+          NAME,
+          "settings",
+          `${CONNECTIONS} connections x ${durationSeconds} s per run, ${ROUNDS} interleaved rounds (medians), DB_POOL_MAX=${pool} for both`,
+        ),
+      );
+      return figures;
+    } finally {
+      await bare.stop();
+      await bench.close();
+    }
+  },
+};

@@ -1,0 +1,65 @@
+// Scenario 2: the nightly job expires 10,000 certifications at once against an unthrottled sandbox.
+import type { SandboxHandle } from "../../local/stack.ts";
+import { startBenchStack } from "../bench-stack.ts";
+import { runMassDispatch } from "../mass-dispatch.ts";
+import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
+import type { Scenario, ScenarioContext } from "../scenario.ts";
+
+const NAME = "2 mass expiry";
+
+/** Settings found best on the 2-core machine (see BENCHMARKS.md); one dispatcher on PGlite's one session. */
+export function dispatchSettings(engine: "pglite" | "postgres") {
+  return engine === "postgres"
+    ? { env: { SYNC_BATCH_SIZE: "500", SYNC_CONCURRENCY: "64", DB_POOL_MAX: "8" }, dispatchers: 2 }
+    : { env: { SYNC_BATCH_SIZE: "500", SYNC_CONCURRENCY: "32", DB_POOL_MAX: "4" }, dispatchers: 1 };
+}
+
+export const settingsNote = (s: ReturnType<typeof dispatchSettings>) =>
+  `${
+    Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ")
+  }, ${s.dispatchers} sync-retry caller(s)`;
+
+/** The sandbox posts listing.confirmed back for every delivery, as Dynamics would: that load too. */
+export function callbacksNote(sandbox: SandboxHandle): string {
+  const { attempts, sent, failed } = sandbox.state.counters.callbacks;
+  return `${sent} sent, ${failed} given up, ${attempts} attempts`;
+}
+
+export const massExpiry: Scenario = {
+  name: NAME,
+  async run(ctx: ScenarioContext): Promise<Figure[]> {
+    const count = ctx.smoke ? 300 : 10_000;
+    const settings = dispatchSettings(ctx.adminUrl ? "postgres" : "pglite");
+    const bench = await startBenchStack({ adminUrl: ctx.adminUrl, env: settings.env });
+    try {
+      const r = await runMassDispatch(bench.stack, {
+        count,
+        dispatchers: settings.dispatchers,
+        timeoutMs: ctx.smoke ? 30_000 : 180_000,
+        progress: ctx.progress,
+      });
+      return [
+        figure(NAME, "time to all removals", r.makespanMs / 1000, " s"),
+        figure(
+          NAME,
+          "deliveries/s",
+          (count - r.undelivered) / (r.makespanMs / 1000),
+          "",
+          atLeast(1000),
+        ),
+        figure(NAME, "undelivered at the end", r.undelivered, ""),
+        figure(NAME, "events lost", r.lost, "", exactly(0)),
+        figure(NAME, "dead letters", r.deadLetters, "", exactly(0)),
+        r.peakRssMiB === null
+          ? note(NAME, "gateway peak RSS", "unavailable (no /proc)")
+          : figure(NAME, "gateway peak RSS", r.peakRssMiB, " MiB"),
+        figure(NAME, "events needing a 2nd round", r.rescheduled, ""),
+        note(NAME, "attempt outcomes", r.attemptOutcomes),
+        note(NAME, "confirmation callbacks", callbacksNote(bench.stack.sandbox!)),
+        note(NAME, "settings", `${r.expired} expired; ${settingsNote(settings)}`),
+      ];
+    } finally {
+      await bench.close();
+    }
+  },
+};

@@ -1,0 +1,116 @@
+// Scenario 5: sync-status under load on a large dataset (100,000 mentors, 1,000,000 audit rows):
+// by-mentor lookups as a coordinator at fixed concurrency, the first list page of a 2,000-mentor
+// chapter, and the plans of both queries as that coordinator (index use).
+import { mintJwt, verifyCaller } from "../../shared/jwt.ts";
+import { fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
+import { startBenchStack } from "../bench-stack.ts";
+import { executionMs, explainAs, indexesUsed, recordQuery } from "../explain.ts";
+import { runLoad } from "../load.ts";
+import { atMost, exactly, type Figure, figure, note } from "../results.ts";
+import type { Scenario, ScenarioContext } from "../scenario.ts";
+import { seedStatusDataset } from "../seed.ts";
+
+const NAME = "5 status queries";
+const CONNECTIONS = 8;
+// The dashboard's list is an interactive page load, not a hot path: a couple at a time.
+const LIST_CONNECTIONS = 2;
+
+export const statusQueries: Scenario = {
+  name: NAME,
+  async run(ctx: ScenarioContext): Promise<Figure[]> {
+    const size = ctx.smoke
+      ? { mentors: 2_000, bigChapterSize: 200, chapters: 10, attemptsPerMentor: 10 }
+      : { mentors: 100_000, bigChapterSize: 2_000, chapters: 50, attemptsPerMentor: 10 };
+    const durationSeconds = ctx.smoke ? 2 : 10;
+    const bench = await startBenchStack({
+      adminUrl: ctx.adminUrl,
+      env: { DB_POOL_MAX: "4" },
+      scheduler: false,
+    });
+    const { stack } = bench;
+    try {
+      const seedStarted = Date.now();
+      const data = await seedStatusDataset(stack.sql, size);
+      await stack.sql`analyze`;
+      ctx.progress(
+        `seeded ${size.mentors} mentors, ${size.mentors * size.attemptsPerMentor} audit rows in ${
+          ((Date.now() - seedStarted) / 1000).toFixed(1)
+        } s`,
+      );
+      const token = await mintJwt(stack.config.supabase.jwtSecret, {
+        role: "authenticated",
+        sub: data.coordinatorId,
+      });
+      const verified = await verifyCaller(token, stack.config.supabase.jwtSecret);
+      if (!verified.ok) throw new Error(`the coordinator token did not verify: ${verified.reason}`);
+      const headers = { authorization: `Bearer ${token}` };
+      const url = `${stack.functionsUrl}/sync-status`;
+
+      let i = 0;
+      const byMentor = await runLoad({
+        url,
+        method: "GET",
+        connections: CONNECTIONS,
+        durationSeconds,
+        headers,
+        next: () => ({
+          path: `/functions/v1/sync-status?mentorId=${
+            data.chapterMentorIds[i++ % data.chapterMentorIds.length]
+          }`,
+        }),
+      });
+      const list = await runLoad({
+        url: `${url}?list=true&chapterId=${data.chapterId}`,
+        method: "GET",
+        connections: LIST_CONNECTIONS,
+        durationSeconds,
+        timeoutSeconds: 60,
+        headers,
+      });
+
+      const mentorPlan = await explainAs(
+        stack.sql,
+        verified.caller,
+        await recordQuery((sql) => fetchSyncStatus(sql, data.chapterMentorIds[0])),
+      );
+      const listPlan = await explainAs(
+        stack.sql,
+        verified.caller,
+        await recordQuery((sql) => listSyncStatus(sql, { chapterId: data.chapterId, limit: 50 })),
+      );
+      ctx.progress(`plan by mentor:\n${mentorPlan}`);
+      ctx.progress(`plan list:\n${listPlan}`);
+      const indexes = (plan: string) => indexesUsed(plan).join(", ") || "none (sequential scan)";
+
+      return [
+        figure(NAME, "by mentor: p50", byMentor.p50, " ms"),
+        figure(NAME, "by mentor: p99", byMentor.p99, " ms", atMost(10, " ms")),
+        figure(NAME, "by mentor: req/s", byMentor.requestsPerSecond, ""),
+        figure(
+          NAME,
+          "by mentor: failed requests",
+          byMentor.non2xx + byMentor.errors,
+          "",
+          exactly(0),
+        ),
+        figure(NAME, "by mentor: plan execution", executionMs(mentorPlan), " ms"),
+        note(NAME, "by mentor: indexes", indexes(mentorPlan)),
+        figure(NAME, "list page 1: p50", list.p50, " ms"),
+        figure(NAME, "list page 1: p99", list.p99, " ms"),
+        figure(NAME, "list page 1: req/s", list.requestsPerSecond, ""),
+        figure(NAME, "list page 1: failed requests", list.non2xx + list.errors, "", exactly(0)),
+        figure(NAME, "list page 1: plan execution", executionMs(listPlan), " ms"),
+        note(NAME, "list page 1: indexes", indexes(listPlan)),
+        note(
+          NAME,
+          "settings",
+          `${size.mentors} mentors, ${
+            size.mentors * size.attemptsPerMentor
+          } audit rows, chapter of ${size.bigChapterSize}; ${CONNECTIONS} (list: ${LIST_CONNECTIONS}) connections x ${durationSeconds} s, DB_POOL_MAX=4`,
+        ),
+      ];
+    } finally {
+      await bench.close();
+    }
+  },
+};
