@@ -28,8 +28,11 @@ export interface RoundResult {
 export function nextStep(policy: ReschedulePolicy, r: RoundResult): NextStep {
   if (r.error.kind === "permanent") return { state: "failed", reason: "permanent" };
   if (r.rounds >= policy.maxAttempts) return { state: "failed", reason: "max_attempts" };
-  const delaySeconds = rescheduleDelaySeconds(policy, r.rounds, r.random);
-  const due = r.now.getTime() + Math.max(delaySeconds * 1000, r.error.retryAfterMs ?? 0);
+  // Dynamics said when to come back (429/503 with Retry-After): a longer backoff would only add to
+  // the makespan of a throttled mass update, a shorter one would be refused again.
+  const delayMs = r.error.retryAfterMs ??
+    rescheduleDelaySeconds(policy, r.rounds, r.random) * 1000;
+  const due = r.now.getTime() + delayMs;
   if (due - r.createdAt.getTime() > policy.maxAgeHours * 3_600_000) {
     return { state: "failed", reason: "max_age" };
   }

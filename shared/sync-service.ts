@@ -13,7 +13,7 @@ import {
   toJson,
   type WebhookPayloadV1,
 } from "./payload.ts";
-import { nextStep, type ReschedulePolicy } from "./reschedule.ts";
+import { type NextStep, nextStep, type ReschedulePolicy } from "./reschedule.ts";
 import { outboundHeaders } from "./signer.ts";
 import { fetchSyncStatus } from "./status-queries.ts";
 import {
@@ -96,6 +96,9 @@ const LEASE_MARGIN_MS = 5_000;
 const leaseBudgetMs = (leaseSeconds: number) =>
   leaseSeconds * 1000 - Math.min(LEASE_MARGIN_MS, leaseSeconds * 250);
 
+// Codes with which the client gives up on a round before sending anything.
+const REFUSALS = new Set(["circuit_open", "budget_exhausted"]);
+
 export function createSyncService(o: SyncServiceOptions): SyncService {
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
@@ -140,7 +143,12 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     return { outcome, attempts };
   }
 
-  async function deliver(event: ClaimedEvent, deadline: number): Promise<Finish["state"] | null> {
+  /** `batch.refused` counts the rounds the client gave up on before sending anything. */
+  async function deliver(
+    event: ClaimedEvent,
+    deadline: number,
+    batch: { refused: number },
+  ): Promise<Finish["state"] | null> {
     let payload: WebhookPayloadV1;
     try {
       payload = buildPayload({
@@ -166,17 +174,20 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     if (outcome.ok) {
       finish = { state: "delivered", status: outcome.status };
     } else {
-      // The circuit breaker refused the round before any request went out: Dynamics saw nothing,
-      // so the round does not count against the event's dead-letter budget.
-      const refused = outcome.attempts === 0 && outcome.error.code === "circuit_open";
-      const rounds = refused ? event.rounds - 1 : event.rounds;
-      const step = nextStep(o.policy, {
-        error: outcome.error,
-        rounds,
-        createdAt: event.createdAt,
-        now: new Date(now()),
-        random,
-      });
+      // Refused before any request went out (circuit open, or no time left in this call's budget):
+      // Dynamics saw nothing, so the round does not count against the dead-letter budget and the
+      // event is due again as soon as the refusal ends.
+      const refused = outcome.attempts === 0 && REFUSALS.has(outcome.error.code);
+      if (refused) batch.refused += 1;
+      const step: NextStep = refused
+        ? { state: "retrying", nextAttemptAt: new Date(now() + (outcome.error.retryAfterMs ?? 0)) }
+        : nextStep(o.policy, {
+          error: outcome.error,
+          rounds: event.rounds,
+          createdAt: event.createdAt,
+          now: new Date(now()),
+          random,
+        });
       const error = `${outcome.error.code}: ${outcome.error.message}`;
       const status = outcome.error.status ?? null;
       finish = step.state === "retrying"
@@ -203,8 +214,11 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       return counts;
     }
     counts.released = await releaseHeldEvents(sql);
-    const deadline = now() + (opts.budgetMs ?? o.budgetMs);
-    while (now() < deadline && !opts.signal?.aborted) {
+    const budgetMs = opts.budgetMs ?? o.budgetMs;
+    const deadline = now() + budgetMs;
+    // A batch claimed in the last moments of the budget could not be sent; leave it for the next call.
+    const claimFloorMs = Math.min(5_000, budgetMs / 4);
+    while (deadline - now() > claimFloorMs && !opts.signal?.aborted) {
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,
@@ -213,11 +227,19 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       });
       if (batch.length === 0) break;
       counts.claimed += batch.length;
-      const states = await mapWithConcurrency(batch, o.concurrency, (e) => deliver(e, deadline));
+      const tally = { refused: 0 };
+      const states = await mapWithConcurrency(
+        batch,
+        o.concurrency,
+        (e) => deliver(e, deadline, tally),
+      );
       for (const state of states) {
         if (state === null) counts.lostLeases += 1;
         else counts[state] += 1;
       }
+      // Nothing of this batch went out (breaker open, budget gone): claiming again now would only
+      // spin on the same events; the next call picks them up.
+      if (tally.refused === batch.length) break;
     }
     return counts;
   }

@@ -38,12 +38,15 @@ describe("nextStep", () => {
     expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 60_000) });
   });
 
-  it("honours a Retry-After longer than the backoff", () => {
-    const error = syncError("retryable", "http_429", "too many requests", {
-      retryAfterMs: 600_000,
-    });
-    const step = nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 });
-    expect(step).toEqual({ state: "retrying", nextAttemptAt: new Date(now.getTime() + 600_000) });
+  it("comes back when Retry-After says, whether longer or shorter than the backoff", () => {
+    for (const retryAfterMs of [600_000, 2_000]) {
+      const error = syncError("retryable", "http_429", "too many requests", { retryAfterMs });
+      const step = nextStep(policy, { error, rounds: 3, createdAt: now, now, random: () => 0 });
+      expect(step).toEqual({
+        state: "retrying",
+        nextAttemptAt: new Date(now.getTime() + retryAfterMs),
+      });
+    }
   });
 
   it("reschedules auth failures too: a rotated credential must not lose events", () => {

@@ -1,0 +1,110 @@
+// The sync service over the real schema with a scripted Dynamics client: what a round's outcome does
+// to the event (refusals, Retry-After, dead letters) without any HTTP.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { DynamicsClient, SendOutcome } from "../../shared/dynamics-client.ts";
+import { syncError } from "../../shared/errors.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { createSyncService } from "../../shared/sync-service.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createListedMentor } from "../support/factories.ts";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.close();
+});
+beforeEach(async () => {
+  await db
+    .sql`update public.sync_events set state = 'delivered', lease_owner = null, lease_expires_at = null`;
+});
+
+function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
+  const sent: string[] = [];
+  const client: DynamicsClient = {
+    send: (request) => {
+      sent.push(request.eventId);
+      return Promise.resolve(outcome);
+    },
+    circuitState: () => null,
+  };
+  const service = createSyncService({
+    sql: db.sql,
+    client,
+    log: createLogger("silent"),
+    owner: "test-dispatcher",
+    enabled: true,
+    signingSecret: "test-signing-secret",
+    policy: {
+      maxAttempts: 3,
+      rescheduleBaseSeconds: 60,
+      rescheduleCapSeconds: 3600,
+      maxAgeHours: 24,
+    },
+    batchSize: 10,
+    concurrency: 2,
+    leaseSeconds: 60,
+    budgetMs: 30_000,
+    now,
+    random: () => 0,
+  });
+  return { service, sent };
+}
+
+const eventRow = (mentorId: string) =>
+  db.sql`select state, rounds, attempts, next_attempt_at from public.sync_events
+    where mentor_id = ${mentorId} and state <> 'superseded' order by id desc limit 1`;
+
+describe("sync service rounds", () => {
+  it("gives a round refused for lack of budget back, due again at once", async () => {
+    const { mentorId } = await createListedMentor(db.sql);
+    const refused = syncError("retryable", "budget_exhausted", "time budget exhausted");
+    const { service } = serviceAnswering({ ok: false, error: refused, attempts: 0 });
+    const counts = await service.dispatchDue();
+    expect(counts).toMatchObject({ claimed: 1, retrying: 1 });
+    const [row] = await eventRow(mentorId);
+    expect(row).toMatchObject({ state: "retrying", rounds: 0, attempts: 0 });
+    expect(row.next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("comes back when Dynamics' Retry-After says, not after the long reschedule backoff", async () => {
+    const { mentorId } = await createListedMentor(db.sql);
+    const throttled = syncError("retryable", "http_429", "too many requests", {
+      status: 429,
+      retryAfterMs: 2_000,
+    });
+    const before = Date.now();
+    const { service } = serviceAnswering({ ok: false, error: throttled, attempts: 5 });
+    await service.dispatchDue();
+    const [row] = await eventRow(mentorId);
+    expect(row.state).toBe("retrying");
+    expect(row.next_attempt_at.getTime() - before).toBeGreaterThanOrEqual(2_000);
+    expect(row.next_attempt_at.getTime() - before).toBeLessThan(30_000);
+  });
+
+  it("dead-letters a permanent failure at once", async () => {
+    const { mentorId } = await createListedMentor(db.sql);
+    const rejected = syncError("permanent", "http_422", "unprocessable", { status: 422 });
+    const { service } = serviceAnswering({ ok: false, error: rejected, attempts: 1 });
+    expect(await service.dispatchDue()).toMatchObject({ failed: 1 });
+    const [row] = await eventRow(mentorId);
+    expect(row).toMatchObject({ state: "failed", rounds: 1 });
+  });
+
+  it("claims no new batch in the last moments of its budget", async () => {
+    await createListedMentor(db.sql);
+    // The budget starts at t0; by the time the loop looks again 26 of its 30 s are gone, which is
+    // inside the 5 s claim floor.
+    const t0 = 1_000_000;
+    let calls = 0;
+    const late = serviceAnswering(
+      { ok: true, status: 204, attempts: 1 },
+      () => (calls++ === 0 ? t0 : t0 + 26_000),
+    );
+    expect((await late.service.dispatchDue()).claimed).toBe(0);
+    expect(late.sent).toEqual([]);
+    const onTime = serviceAnswering({ ok: true, status: 204, attempts: 1 });
+    expect(await onTime.service.dispatchDue()).toMatchObject({ claimed: 1, delivered: 1 });
+  });
+});
