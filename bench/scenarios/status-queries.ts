@@ -76,7 +76,9 @@ export const statusQueries: Scenario = {
       const listPlan = await explainAs(
         stack.sql,
         verified.caller,
-        await recordQuery((sql) => listSyncStatus(sql, { chapterId: data.chapterId, limit: 50 })),
+        await recordQuery((sql) =>
+          listSyncStatus(sql, { chapterId: data.chapterId, limit: 50, onlyViewable: true })
+        ),
       );
       ctx.progress(`plan by mentor:\n${mentorPlan}`);
       ctx.progress(`plan list:\n${listPlan}`);

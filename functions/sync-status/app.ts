@@ -32,6 +32,7 @@ export function createApp(rt: Runtime) {
             chapterId: query.chapterId,
             limit: query.limit,
             after,
+            onlyViewable: caller.role === "authenticated",
           }),
       );
       return c.json(page, 200);
