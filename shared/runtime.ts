@@ -58,6 +58,7 @@ export function syncServiceFor(
 export function createRuntime(config: Config = getConfig()): Runtime {
   const log = createLogger(config.logLevel);
   let sql: Sql | undefined;
+  let dispatchSql: Sql | undefined;
   let sync: SyncService | undefined;
   const rt: Runtime = {
     config,
@@ -67,11 +68,15 @@ export function createRuntime(config: Config = getConfig()): Runtime {
       return sql;
     },
     get sync() {
-      sync ??= syncServiceFor(config, { sql: rt.sql, client: dynamicsClientFor(config), log });
+      dispatchSql ??= createSql(config, {
+        applicationName: "hlf-dynamics-sync-dispatcher",
+        asyncCommit: true,
+      });
+      sync ??= syncServiceFor(config, { sql: dispatchSql, client: dynamicsClientFor(config), log });
       return sync;
     },
     async close() {
-      await sql?.end({ timeout: 5 });
+      await Promise.all([sql?.end({ timeout: 5 }), dispatchSql?.end({ timeout: 5 })]);
     },
   };
   return rt;

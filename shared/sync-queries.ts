@@ -94,11 +94,86 @@ export type Finish =
   }
   | { state: "failed"; error: string; status: number | null };
 
+export interface RoundResult {
+  event: ClaimedEvent;
+  attempts: readonly AttemptRecord[];
+  finish: Finish;
+}
+
 /**
- * Records a round's attempts and its result in one round trip. The attempts are written whatever
- * happens (they happened); the event changes only if this dispatcher still holds its lease.
- * Returns false when the lease was lost (another dispatcher re-claimed the event).
+ * Records rounds' attempts and results, for many events in one statement (the statement-level
+ * triggers behind it then run once for all of them). The attempts are written whatever happens
+ * (they happened); an event changes only if this dispatcher still holds its lease. Returns, per
+ * input in order, false where the lease was lost (another dispatcher re-claimed the event).
  */
+export async function finishRounds(
+  sql: Tx,
+  owner: string,
+  results: readonly RoundResult[],
+): Promise<boolean[]> {
+  if (results.length === 0) return [];
+  const input = results.map(({ event, attempts, finish }) => ({
+    id: Number(event.id),
+    event_id: event.eventId,
+    mentor_id: event.mentorId,
+    state: finish.state,
+    error: finish.state === "delivered" ? null : finish.error,
+    status: finish.status,
+    next_attempt_at: finish.state === "retrying" ? finish.nextAttemptAt.toISOString() : null,
+    refunded_rounds: finish.state === "retrying" && finish.refused ? 1 : 0,
+    attempts: attempts.map((a) => ({
+      n: a.attempt,
+      started_at: a.startedAt.toISOString(),
+      finished_at: a.finishedAt.toISOString(),
+      duration_ms: Math.round(a.durationMs),
+      http_status: a.status,
+      outcome: a.outcome,
+      error_code: a.errorCode,
+      error: a.error,
+    })),
+  }));
+  const rows = await sql<{ id: string }[]>`
+    with input as (
+      select * from jsonb_to_recordset(${sql.json(input)}::jsonb) as r(id bigint, event_id uuid,
+        mentor_id uuid, state text, error text, status int, next_attempt_at timestamptz,
+        refunded_rounds int, attempts jsonb)
+    ), recorded as (
+      insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
+        started_at, finished_at, duration_ms, http_status, outcome, error_code, error)
+      select i.event_id, i.mentor_id, previous.n + a.n, ${owner},
+        a.started_at, a.finished_at, a.duration_ms, a.http_status, a.outcome, a.error_code, a.error
+      from input i
+      cross join lateral (
+        select coalesce(max(attempt), 0) as n
+        from public.dynamics_sync_attempts where event_id = i.event_id
+      ) previous
+      cross join lateral jsonb_to_recordset(i.attempts) as a(n int, started_at timestamptz,
+        finished_at timestamptz, duration_ms int, http_status int, outcome text, error_code text,
+        error text)
+      returning event_id
+    ), recorded_counts as (
+      select event_id, count(*)::int as n from recorded group by event_id
+    )
+    update public.sync_events e
+    set state = i.state,
+        attempts = e.attempts + coalesce(c.n, 0),
+        rounds = e.rounds - i.refunded_rounds,
+        delivered_at = case when i.state = 'delivered' then now() else e.delivered_at end,
+        next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
+        last_error = i.error,
+        last_status = i.status,
+        lease_owner = null,
+        lease_expires_at = null,
+        updated_at = now()
+    from input i
+    left join recorded_counts c on c.event_id = i.event_id
+    where e.id = i.id and e.lease_owner = ${owner}
+    returning e.id`;
+  const kept = new Set(rows.map((r) => String(r.id)));
+  return results.map((r) => kept.has(r.event.id));
+}
+
+/** One round's result; see finishRounds. */
 export async function finishRound(
   sql: Tx,
   event: ClaimedEvent,
@@ -106,48 +181,8 @@ export async function finishRound(
   attempts: readonly AttemptRecord[],
   finish: Finish,
 ): Promise<boolean> {
-  const attemptRows = attempts.map((a) => ({
-    n: a.attempt,
-    started_at: a.startedAt.toISOString(),
-    finished_at: a.finishedAt.toISOString(),
-    duration_ms: Math.round(a.durationMs),
-    http_status: a.status,
-    outcome: a.outcome,
-    error_code: a.errorCode,
-    error: a.error,
-  }));
-  const error = finish.state === "delivered" ? null : finish.error;
-  const status = finish.status;
-  const nextAttemptAt = finish.state === "retrying" ? finish.nextAttemptAt : null;
-  const refundedRounds = finish.state === "retrying" && finish.refused ? 1 : 0;
-  const rows = await sql`
-    with previous as (
-      select coalesce(max(attempt), 0) as n
-      from public.dynamics_sync_attempts where event_id = ${event.eventId}
-    ), recorded as (
-      insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
-        started_at, finished_at, duration_ms, http_status, outcome, error_code, error)
-      select ${event.eventId}, ${event.mentorId}, previous.n + a.n, ${owner},
-        a.started_at, a.finished_at, a.duration_ms, a.http_status, a.outcome, a.error_code, a.error
-      from previous, jsonb_to_recordset(${sql.json(attemptRows)}::jsonb) as a(n int,
-        started_at timestamptz, finished_at timestamptz, duration_ms int, http_status int,
-        outcome text, error_code text, error text)
-      returning 1
-    )
-    update public.sync_events
-    set state = ${finish.state},
-        attempts = attempts + (select count(*) from recorded),
-        rounds = rounds - ${refundedRounds},
-        delivered_at = case when ${finish.state} = 'delivered' then now() else delivered_at end,
-        next_attempt_at = coalesce(${nextAttemptAt}::timestamptz, next_attempt_at),
-        last_error = ${error},
-        last_status = ${status},
-        lease_owner = null,
-        lease_expires_at = null,
-        updated_at = now()
-    where id = ${event.id} and lease_owner = ${owner}
-    returning id`;
-  return rows.length === 1;
+  const [kept] = await finishRounds(sql, owner, [{ event, attempts, finish }]);
+  return kept;
 }
 
 /** Flag off: due events wait as `held` instead of being sent. */

@@ -6,6 +6,7 @@ import type { Sql } from "./db.ts";
 import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics-client.ts";
 import type { Logger } from "./logger.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
+import { createWriteBatcher, type WriteBatcher } from "./write-batcher.ts";
 import {
   buildPayload,
   type EventType,
@@ -22,13 +23,14 @@ import {
   enqueueEvent,
   type EventRow,
   type Finish,
-  finishRound,
+  finishRounds,
   getEvent,
   holdDueEvents,
   latestEvent,
   mentorListing,
   releaseHeldEvents,
   requeueFailedEvents,
+  type RoundResult,
 } from "./sync-queries.ts";
 
 export interface SyncServiceOptions {
@@ -96,6 +98,10 @@ const LEASE_MARGIN_MS = 5_000;
 const leaseBudgetMs = (leaseSeconds: number) =>
   leaseSeconds * 1000 - Math.min(LEASE_MARGIN_MS, leaseSeconds * 250);
 
+// How long a finished round waits for others to be recorded with it: short against the exposure
+// window, long enough to gather the deliveries that finish together.
+const RECORD_DELAY_MS = 2;
+
 // Codes with which the client gives up on a round before sending anything.
 const REFUSALS = new Set(["circuit_open", "budget_exhausted"]);
 
@@ -143,11 +149,14 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     return { outcome, attempts };
   }
 
-  /** `batch.refused` counts the rounds the client gave up on before sending anything. */
+  /**
+   * `batch.refused` counts the rounds the client gave up on before sending anything; `batch.record`
+   * writes a round's result together with those of the deliveries finishing at the same time.
+   */
   async function deliver(
     event: ClaimedEvent,
     deadline: number,
-    batch: { refused: number },
+    batch: { refused: number; record: WriteBatcher<RoundResult, boolean> },
   ): Promise<Finish["state"] | null> {
     let payload: WebhookPayloadV1;
     try {
@@ -163,7 +172,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       const finish: Finish = { state: "failed", error: err.message, status: null };
-      return (await finishRound(sql, event, o.owner, [], finish)) ? "failed" : null;
+      return (await batch.record.add({ event, attempts: [], finish })) ? "failed" : null;
     }
     const budgetMs = Math.max(
       0,
@@ -202,7 +211,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
         });
       }
     }
-    return (await finishRound(sql, event, o.owner, attempts, finish)) ? finish.state : null;
+    return (await batch.record.add({ event, attempts, finish })) ? finish.state : null;
   }
 
   async function dispatchDue(
@@ -227,7 +236,13 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       });
       if (batch.length === 0) break;
       counts.claimed += batch.length;
-      const tally = { refused: 0 };
+      const tally = {
+        refused: 0,
+        record: createWriteBatcher(
+          (results: RoundResult[]) => finishRounds(sql, o.owner, results),
+          { maxItems: o.concurrency, maxDelayMs: RECORD_DELAY_MS },
+        ),
+      };
       const states = await mapWithConcurrency(
         batch,
         o.concurrency,
