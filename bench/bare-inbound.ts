@@ -1,16 +1,16 @@
 // The baseline for scenario 4, run under Deno like the functions: Deno.serve plus postgres.js doing
 // only the ledger insert `dynamics-webhook` does (no signature check, no validation, no effect).
 // What the product costs on top of this is the price of verification and applying the event.
-import postgres from "postgres";
+// Same configuration as the functions (shared/config.ts); the port comes as `--port=N`.
+import { getConfig } from "../shared/config.ts";
+import { createSql } from "../shared/db.ts";
 
-const sql = postgres(Deno.env.get("DATABASE_URL")!, {
-  max: Number(Deno.env.get("DB_POOL_MAX") ?? "4"),
-  onnotice: () => {},
-});
+const sql = createSql(getConfig());
+const port = Number(Deno.args.find((a) => a.startsWith("--port="))?.slice("--port=".length) ?? 0);
 
 Deno.serve({
   hostname: "127.0.0.1",
-  port: Number(Deno.env.get("BARE_PORT") ?? "0"),
+  port,
   onListen: ({ port }) => console.log(JSON.stringify({ event: "bare_listening", port })),
 }, async (req) => {
   // The starter's readiness probe.

@@ -1,12 +1,9 @@
 // Runs bench/bare-inbound.ts under Deno on a port chosen here, and waits until it answers.
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
+import { spawnDeno } from "../local/deno-process.ts";
 import { freePort } from "../local/stack.ts";
 import { sleep } from "./scenario.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DENO = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
 export interface BareServer {
@@ -29,11 +26,11 @@ export async function startBareServer(
 ): Promise<BareServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(DENO, ["run", "--allow-net", "--allow-env", "bench/bare-inbound.ts"], {
-    cwd: ROOT,
-    env: { ...env, BARE_PORT: String(port), NO_COLOR: "1" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawnDeno("bench/bare-inbound.ts", [`--port=${port}`], env, [
+    "ignore",
+    "ignore",
+    "inherit",
+  ]);
   const exited = once(child, "exit");
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

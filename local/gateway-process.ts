@@ -1,11 +1,8 @@
 // Starts the functions gateway as a Deno child process (the functions run under Deno, as on
 // Supabase) and resolves once it reports the port it listens on.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DENO = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+import { spawnDeno } from "./deno-process.ts";
 
 export interface GatewayProcess {
   port: number;
@@ -22,19 +19,12 @@ export interface GatewayOptions {
 }
 
 export function startGatewayProcess(opts: GatewayOptions): Promise<GatewayProcess> {
-  const child = spawn(
-    DENO,
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "local/gateway.ts",
-      "--exit-with-parent",
-    ],
-    { cwd: ROOT, env: { ...opts.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] },
-  );
+  // stdin stays open: the gateway exits when it closes (see --exit-with-parent in gateway.ts).
+  const child = spawnDeno("local/gateway.ts", ["--exit-with-parent"], opts.env, [
+    "pipe",
+    "pipe",
+    "pipe",
+  ]);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

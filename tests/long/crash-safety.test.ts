@@ -5,10 +5,10 @@
 // recognised it as a duplicate), and the outbox, status rows and sandbox agree. A second test
 // kills the dispatcher's database connections instead (pg_terminate_backend): real Postgres only,
 // since the embedded PGlite cannot drop one client's session in-process.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { spawnDeno } from "../../local/deno-process.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { eventually } from "../support/stack.ts";
 import {
@@ -20,8 +20,6 @@ import {
   useDispatchFixture,
 } from "../reliability/dispatch-harness.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const DENO = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
 const onPostgres = loadConfig().database.url !== undefined;
 
 const EVENTS = 10_000;
@@ -44,23 +42,11 @@ async function startDispatcher(): Promise<DispatcherProcess> {
     DB_POOL_MAX: "4",
     LOG_LEVEL: "info",
   });
-  const child = spawn(
-    DENO,
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      "local/dispatcher.ts",
-      "--idle-ms=20",
-    ],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawnDeno("local/dispatcher.ts", ["--idle-ms=20"], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...env,
+  });
   const lines: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal }))
