@@ -132,7 +132,7 @@ describe("dispatcher crashes", () => {
         await sleep(randomBetween(200, 1500));
         const rows = await t.db.sql`
           select pg_terminate_backend(pid) from pg_stat_activity
-          where datname = current_database() and application_name = 'hlf-dynamics-sync'`;
+          where datname = current_database() and application_name like 'hlf-dynamics-sync%'`;
         terminated += rows.length;
       }
       await finish(p, 240_000);
