@@ -4,9 +4,9 @@ import { createWriteBatcher } from "../../shared/write-batcher.ts";
 describe("createWriteBatcher", () => {
   it("writes items that arrive together in one flush and hands each its own result", async () => {
     const flushes: number[][] = [];
-    const batcher = createWriteBatcher(async (items: number[]) => {
+    const batcher = createWriteBatcher((items: number[]) => {
       flushes.push(items);
-      return items.map((n) => n * 2);
+      return Promise.resolve(items.map((n) => n * 2));
     }, { maxItems: 10, maxDelayMs: 5 });
     expect(await Promise.all([1, 2, 3].map((n) => batcher.add(n)))).toEqual([2, 4, 6]);
     expect(flushes).toEqual([[1, 2, 3]]);
@@ -14,9 +14,9 @@ describe("createWriteBatcher", () => {
 
   it("flushes at once when the batch is full, without waiting for the delay", async () => {
     const flushes: number[][] = [];
-    const batcher = createWriteBatcher(async (items: number[]) => {
+    const batcher = createWriteBatcher((items: number[]) => {
       flushes.push(items);
-      return items;
+      return Promise.resolve(items);
     }, { maxItems: 2, maxDelayMs: 60_000 });
     expect(await Promise.all([1, 2].map((n) => batcher.add(n)))).toEqual([1, 2]);
     expect(flushes).toEqual([[1, 2]]);
@@ -24,10 +24,11 @@ describe("createWriteBatcher", () => {
 
   it("rejects every item of a failed flush and keeps working for the next", async () => {
     let fail = true;
-    const batcher = createWriteBatcher(async (items: string[]) => {
-      if (fail) throw new Error("database gone");
-      return items;
-    }, { maxItems: 5, maxDelayMs: 1 });
+    const batcher = createWriteBatcher(
+      (items: string[]) =>
+        fail ? Promise.reject(new Error("database gone")) : Promise.resolve(items),
+      { maxItems: 5, maxDelayMs: 1 },
+    );
     const first = Promise.allSettled([batcher.add("a"), batcher.add("b")]);
     expect((await first).map((r) => r.status)).toEqual(["rejected", "rejected"]);
     fail = false;
