@@ -3,7 +3,7 @@
 // explained under the caller's role and claims, as the function's own query runs.
 import type postgres from "postgres";
 import type { Caller } from "../shared/jwt.ts";
-import { asCaller } from "../shared/status-queries.ts";
+import { asCaller } from "../shared/caller-context.ts";
 
 export interface RecordedQuery {
   text: string;

@@ -1,8 +1,7 @@
 // Sync status reads: one mentor (getSyncStatus) and the dashboard's list mode. Run inside
-// `asCaller` they see exactly what row-level security lets the caller see.
+// `asCaller` (caller-context.ts) they see exactly what row-level security lets the caller see.
 import type { SyncState, SyncStatus, SyncStatusListItem, SyncStatusPage } from "./api.ts";
 import type { Sql } from "./db.ts";
-import type { Caller } from "./jwt.ts";
 
 interface StatusRow {
   mentor_id: string;
@@ -92,21 +91,4 @@ export async function listSyncStatus(sql: Sql, f: ListFilter): Promise<SyncStatu
   }));
   const more = rows.length > f.limit;
   return { items, nextCursor: more ? encodeCursor(items[items.length - 1].mentorId) : null };
-}
-
-/**
- * Runs `fn` in a transaction as PostgREST would for this caller: `SET LOCAL ROLE` and the verified
- * claims in `request.jwt.claims`, so every policy sees `auth.uid()` and `auth.role()`.
- */
-export function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    // One round trip: set_config('role', …, true) is SET LOCAL ROLE. JIT is off because compiling
-    // cost more than the queries it would speed up (measured: 331 of 375 ms of a list page on
-    // Postgres 15).
-    await tx`
-      select set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
-        set_config('jit', 'off', true),
-        set_config('role', ${caller.role}, true)`;
-    return fn(tx as unknown as Sql);
-  }) as Promise<T>;
 }

@@ -4,12 +4,8 @@ import { createFunctionApp, type FunctionEnv, requireRole } from "../../shared/f
 import { jsonError } from "../../shared/http.ts";
 import { badRequest, jsonBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import {
-  asCaller,
-  decodeCursor,
-  fetchSyncStatus,
-  listSyncStatus,
-} from "../../shared/status-queries.ts";
+import { asCaller } from "../../shared/caller-context.ts";
+import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { parseWith } from "../../shared/validation.ts";
 
 // getSyncStatus for the Flutter app and the coordinator dashboard, under row-level security for the

@@ -8,8 +8,8 @@ import {
   createListedMentor,
   createMentor,
   createOrganisation,
-  renewalEntry,
 } from "../support/factories.ts";
+import { renewalRecord } from "../support/payload-factory.ts";
 
 let db: TestDatabase;
 const notices: postgres.Notice[] = [];
@@ -21,25 +21,25 @@ afterAll(async () => {
   await db?.close();
 });
 
-const { schema_version: _, ...withoutVersion } = renewalEntry();
+const { schema_version: _, ...withoutVersion } = renewalRecord();
 
 const MALFORMED: Array<[string, unknown]> = [
-  ["not an array", renewalEntry()],
+  ["not an array", renewalRecord()],
   ["an entry that is not an object", ["2025-01-01"]],
   ["missing schema_version", [withoutVersion]],
-  ["missing renewed_by", [{ ...renewalEntry(), renewed_by: undefined }]],
-  ["schema_version 2", [renewalEntry({ schema_version: 2 })]],
-  ["schema_version as a string", [{ ...renewalEntry(), schema_version: "1" }]],
-  ["issued_at as a number", [{ ...renewalEntry(), issued_at: 1735689600000 }]],
-  ["unparseable issued_at", [renewalEntry({ issued_at: "yesterday" })]],
-  ["timestamp without offset", [renewalEntry({ issued_at: "2025-01-01T00:00:00" })]],
-  ["impossible date", [renewalEntry({ expires_at: "2026-02-30T00:00:00Z" })]],
-  ["impossible time", [renewalEntry({ expires_at: "2026-01-01T24:00:00Z" })]],
+  ["missing renewed_by", [{ ...renewalRecord(), renewed_by: undefined }]],
+  ["schema_version 2", [renewalRecord({ schema_version: 2 })]],
+  ["schema_version as a string", [{ ...renewalRecord(), schema_version: "1" }]],
+  ["issued_at as a number", [{ ...renewalRecord(), issued_at: 1735689600000 }]],
+  ["unparseable issued_at", [renewalRecord({ issued_at: "yesterday" })]],
+  ["timestamp without offset", [renewalRecord({ issued_at: "2025-01-01T00:00:00" })]],
+  ["impossible date", [renewalRecord({ expires_at: "2026-02-30T00:00:00Z" })]],
+  ["impossible time", [renewalRecord({ expires_at: "2026-01-01T24:00:00Z" })]],
   ["expires before issued", [
-    renewalEntry({ issued_at: "2026-01-01T00:00:00Z", expires_at: "2025-01-01T00:00:00Z" }),
+    renewalRecord({ issued_at: "2026-01-01T00:00:00Z", expires_at: "2025-01-01T00:00:00Z" }),
   ]],
-  ["renewed_by not a uuid", [renewalEntry({ renewed_by: "coordinator" })]],
-  ["one bad entry among good ones", [renewalEntry(), renewalEntry({ issued_at: "" })]],
+  ["renewed_by not a uuid", [renewalRecord({ renewed_by: "coordinator" })]],
+  ["one bad entry among good ones", [renewalRecord(), renewalRecord({ issued_at: "" })]],
 ];
 
 describe("renewal_history validation", () => {
@@ -55,8 +55,8 @@ describe("renewal_history validation", () => {
   it("accepts well-formed entries with offsets, fractions and a renewer", async () => {
     const mentor = await createMentor(db.sql);
     const history = [
-      renewalEntry(),
-      renewalEntry({
+      renewalRecord(),
+      renewalRecord({
         issued_at: "2026-01-01T01:00:00.123456+01:00",
         expires_at: "2027-01-01T00:00:00-05:30",
         renewed_by: "6f1c2b9e-8a1d-4c3e-9f00-0a1b2c3d4e5f",
@@ -104,7 +104,7 @@ describe("append_certification_renewal", () => {
 
   it("warns (without failing) once the history grows past 500 entries", async () => {
     const mentor = await createMentor(db.sql);
-    const history = Array.from({ length: 500 }, () => renewalEntry());
+    const history = Array.from({ length: 500 }, () => renewalRecord());
     const cert = await createCertification(db.sql, {
       mentorId: mentor.id,
       renewalHistory: history,
@@ -127,7 +127,7 @@ describe("append_certification_renewal", () => {
     const mentor = await createMentor(db.sql);
     const cert = await createCertification(db.sql, {
       mentorId: mentor.id,
-      renewalHistory: Array.from({ length: 499 }, () => renewalEntry()),
+      renewalHistory: Array.from({ length: 499 }, () => renewalRecord()),
     });
     await db
       .sql`select public.append_certification_renewal(${cert.id}, now(), now() + interval '1 year')`;

@@ -13,6 +13,7 @@ import { inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
 import { loadConfig } from "../../shared/config.ts";
+import { asCaller } from "../../shared/caller-context.ts";
 
 export type Engine = "pglite" | "postgres";
 
@@ -186,19 +187,15 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
 }
 
 /**
- * Runs `fn` in a transaction as PostgREST would for a request with these JWT claims:
- * `SET LOCAL ROLE` plus transaction-local `request.jwt.claims`. Everything is rolled back if `fn`
+ * Runs `fn` in a transaction as PostgREST would for a request with these JWT claims (the product's
+ * own `asCaller`: transaction-local role and `request.jwt.claims`). Everything is rolled back if `fn`
  * throws.
  */
-export async function asRole<T>(
+export function asRole<T>(
   sql: postgres.Sql,
   jwt: JwtClaims,
   fn: (tx: postgres.TransactionSql) => Promise<T>,
 ): Promise<T> {
-  const result = await sql.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(jwt)}, true)`;
-    await tx`set local role ${tx(jwt.role)}`;
-    return { value: await fn(tx) };
-  });
-  return result.value;
+  const caller = { role: jwt.role, userId: jwt.sub ?? null, claims: jwt };
+  return asCaller(sql, caller, (tx) => fn(tx as unknown as postgres.TransactionSql));
 }

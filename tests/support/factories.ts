@@ -81,23 +81,6 @@ export async function createMentor(
   return row;
 }
 
-export interface RenewalEntry {
-  schema_version: number;
-  issued_at: string;
-  expires_at: string;
-  renewed_by: string | null;
-}
-
-export function renewalEntry(o: Partial<RenewalEntry> = {}): RenewalEntry {
-  return {
-    schema_version: 1,
-    issued_at: "2025-01-01T00:00:00.000Z",
-    expires_at: "2026-01-01T00:00:00.000Z",
-    renewed_by: null,
-    ...o,
-  };
-}
-
 export async function createCertification(
   sql: Sql,
   o: {
