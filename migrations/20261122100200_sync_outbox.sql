@@ -336,6 +336,10 @@ as $$
         updated_at = excluded.updated_at
 $$;
 
+-- On insert, for every new event's mentor; on update, only when a field the status shows changed:
+-- the dispatcher updates every event three times (claim, result, Dynamics' confirmation) and only
+-- the result matters here (measured: refreshing on all three made Postgres the bottleneck of a mass
+-- expiry).
 create or replace function private.sync_events_status_trigger() returns trigger
 language plpgsql
 security definer
@@ -344,7 +348,15 @@ as $$
 declare
   v_ids uuid[];
 begin
-  select array_agg(distinct mentor_id) into v_ids from changed_rows;
+  if tg_op = 'INSERT' then
+    select array_agg(distinct mentor_id) into v_ids from new_rows;
+  else
+    select array_agg(distinct n.mentor_id) into v_ids
+      from new_rows n
+      join old_rows o on o.id = n.id
+     where (n.state, n.attempts, n.next_attempt_at, n.last_error, n.delivered_at)
+           is distinct from (o.state, o.attempts, o.next_attempt_at, o.last_error, o.delivered_at);
+  end if;
   if v_ids is not null then
     perform private.refresh_mentor_sync_status(v_ids);
   end if;
@@ -354,36 +366,13 @@ $$;
 
 create trigger sync_events_status_insert
 after insert on public.sync_events
-referencing new table as changed_rows
+referencing new table as new_rows
 for each statement execute function private.sync_events_status_trigger();
-
--- On update, only when a field the status shows changed: the dispatcher updates every event three
--- times (claim, result, Dynamics' confirmation) and only the result matters here (measured:
--- refreshing on all three made Postgres the bottleneck of a mass expiry).
-create or replace function private.sync_events_status_update_trigger() returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_ids uuid[];
-begin
-  select array_agg(distinct n.mentor_id) into v_ids
-    from new_rows n
-    join old_rows o on o.id = n.id
-   where (n.state, n.attempts, n.next_attempt_at, n.last_error, n.delivered_at)
-         is distinct from (o.state, o.attempts, o.next_attempt_at, o.last_error, o.delivered_at);
-  if v_ids is not null then
-    perform private.refresh_mentor_sync_status(v_ids);
-  end if;
-  return null;
-end
-$$;
 
 create trigger sync_events_status_update
 after update on public.sync_events
 referencing old table as old_rows new table as new_rows
-for each statement execute function private.sync_events_status_update_trigger();
+for each statement execute function private.sync_events_status_trigger();
 
 -- Nudge dispatch once per statement: pg_notify for a local listener, and pg_net to the edge
 -- function where configured. Up to 20 events are posted one by one in the shape of a Supabase
