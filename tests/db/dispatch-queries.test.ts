@@ -10,7 +10,7 @@ import {
   requeueFailedEvents,
 } from "../../shared/sync-queries.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { createListedMentor } from "../support/factories.ts";
+import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -19,11 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
-beforeEach(async () => {
-  // Each test starts from an empty outbox (the listing triggers wrote events for earlier mentors).
-  await db
-    .sql`update public.sync_events set state = 'delivered', lease_owner = null, lease_expires_at = null`;
-});
+beforeEach(() => settleOutbox(db.sql));
 
 const claim = (owner: string, limit = 100, leaseSeconds = 60) =>
   claimDueEvents(db.sql, { owner, leaseSeconds, limit });

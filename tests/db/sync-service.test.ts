@@ -6,7 +6,7 @@ import { syncError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { createListedMentor } from "../support/factories.ts";
+import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -15,10 +15,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
-beforeEach(async () => {
-  await db
-    .sql`update public.sync_events set state = 'delivered', lease_owner = null, lease_expires_at = null`;
-});
+beforeEach(() => settleOutbox(db.sql));
 
 function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
   const sent: string[] = [];

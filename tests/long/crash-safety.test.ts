@@ -16,9 +16,9 @@ import {
   consistencyProblems,
   dispatchEnv,
   openEvents,
-  seedListedMentors,
   useDispatchFixture,
 } from "../reliability/dispatch-harness.ts";
+import { seedListedMentors } from "../support/factories.ts";
 
 const onPostgres = loadConfig().database.url !== undefined;
 

@@ -4,12 +4,8 @@
 // an event was dead-lettered by its first refusal without Dynamics ever seeing it.
 import { expect, it } from "vitest";
 import { dynamicsClientFor } from "../../shared/runtime.ts";
-import {
-  createDispatcher,
-  dispatchConfig,
-  seedListedMentors,
-  useDispatchFixture,
-} from "./dispatch-harness.ts";
+import { createDispatcher, dispatchConfig, useDispatchFixture } from "./dispatch-harness.ts";
+import { seedListedMentors } from "../support/factories.ts";
 
 const fixture = useDispatchFixture();
 

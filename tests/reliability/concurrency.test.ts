@@ -17,9 +17,9 @@ import {
   keepDispatching,
   orderViolations,
   renewMentors,
-  seedListedMentors,
   useDispatchFixture,
 } from "./dispatch-harness.ts";
+import { seedListedMentors } from "../support/factories.ts";
 
 const onPostgres = loadConfig().database.url !== undefined;
 

@@ -106,21 +106,6 @@ export function createDispatcher(
   });
 }
 
-/** `count` listed mentors, seeded set-based; each listing writes one `renewed` event. */
-export async function seedListedMentors(sql: Sql, count: number): Promise<string[]> {
-  const rows = await sql<{ mentor_id: string }[]>`
-    with mentors as (
-      insert into public.peer_mentors (full_name, status)
-      select 'Reliability mentor ' || g, 'active' from generate_series(1, ${count}) g
-      returning id
-    )
-    insert into public.certifications (mentor_id, status, issued_at, expires_at)
-    select id, 'active', now() - interval '1 year', now() + interval '1 year' from mentors
-    returning mentor_id`;
-  return rows.map((r) => r.mentor_id);
-}
-
-/** Expires these mentors' certifications in one statement (one `expired` event each). */
 export async function expireMentors(sql: Sql, mentorIds: readonly string[]): Promise<void> {
   await sql`
     update public.certifications set status = 'expired'

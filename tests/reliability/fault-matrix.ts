@@ -16,9 +16,9 @@ import {
   dispatchConfig,
   drain,
   expireMentors,
-  seedListedMentors,
   useDispatchFixture,
 } from "./dispatch-harness.ts";
+import { seedListedMentors } from "../support/factories.ts";
 
 interface FaultCase {
   name: string;

@@ -3,12 +3,8 @@
 // to 5 left a zero delivery budget: every round failed with `budget_exhausted` before sending, and
 // the events were eventually dead-lettered without Dynamics ever seeing them.
 import { expect, it } from "vitest";
-import {
-  createDispatcher,
-  dispatchConfig,
-  seedListedMentors,
-  useDispatchFixture,
-} from "./dispatch-harness.ts";
+import { createDispatcher, dispatchConfig, useDispatchFixture } from "./dispatch-harness.ts";
+import { seedListedMentors } from "../support/factories.ts";
 
 const fixture = useDispatchFixture();
 

@@ -131,6 +131,28 @@ export async function letCertificationsLapse(
   });
 }
 
+/** `count` mentors with active certifications expiring `expiresIn` from now, seeded set-based. */
+async function seedCertifiedMentors(
+  sql: postgres.Sql,
+  count: number,
+  expiresIn: string,
+): Promise<{ mentorId: string; certificationId: string }[]> {
+  return await sql<{ mentorId: string; certificationId: string }[]>`
+    with mentors as (
+      insert into public.peer_mentors (full_name, status)
+      select 'Bulk mentor ' || g, 'active' from generate_series(1, ${count}) g
+      returning id
+    )
+    insert into public.certifications (mentor_id, status, issued_at, expires_at)
+    select id, 'active', now() - interval '1 year', now() + ${expiresIn}::interval from mentors
+    returning mentor_id as "mentorId", id as "certificationId"`;
+}
+
+/** `count` listed mentors, seeded set-based; each listing writes one `renewed` event. */
+export async function seedListedMentors(sql: postgres.Sql, count: number): Promise<string[]> {
+  return (await seedCertifiedMentors(sql, count, "1 year")).map((r) => r.mentorId);
+}
+
 /**
  * `count` listed mentors whose active certifications have lapsed (the nightly job's workload),
  * seeded set-based. Returns the certification ids.
@@ -139,16 +161,15 @@ export async function seedLapsedCertifications(
   sql: postgres.Sql,
   count: number,
 ): Promise<string[]> {
-  const rows = await sql<Row[]>`
-    with mentors as (
-      insert into public.peer_mentors (full_name, status)
-      select 'Bulk mentor ' || g, 'active' from generate_series(1, ${count}) g
-      returning id
-    )
-    insert into public.certifications (mentor_id, status, issued_at, expires_at)
-    select id, 'active', now() - interval '1 year', now() + interval '1 day' from mentors
-    returning id`;
-  const ids = rows.map((r) => r.id);
+  const ids = (await seedCertifiedMentors(sql, count, "1 day")).map((r) => r.certificationId);
   await letCertificationsLapse(sql, ids);
   return ids;
+}
+
+/**
+ * Marks every outbox event delivered and unleased, so a test starts from an empty outbox (the
+ * listing triggers wrote events for the mentors earlier tests created).
+ */
+export async function settleOutbox(sql: Sql): Promise<void> {
+  await sql`update public.sync_events set state = 'delivered', lease_owner = null, lease_expires_at = null`;
 }
