@@ -9,55 +9,25 @@ import {
   type TestDatabase,
 } from "../support/db.ts";
 import {
-  addMembership,
-  createChapter,
-  createCoordinator,
-  createListedMentor,
-  createOrganisation,
-  createUser,
-} from "../support/factories.ts";
+  type ChapterName,
+  createIsolationWorld,
+  type IsolationWorld,
+  type Mentor,
+  MENTORS,
+} from "../support/isolation-world.ts";
 
 let db: TestDatabase;
 
 type Actor = "anon" | "mentorA1" | "coordA1" | "coordA2" | "coordB1" | "service";
-type Mentor = "onlyA1" | "shared" | "onlyA2" | "onlyB1";
-type ChapterName = "A1" | "A2" | "B1";
 
-interface World {
-  orgs: Record<"A" | "B", string>;
-  chapters: Record<ChapterName, string>;
-  mentors: Record<Mentor, string>;
-  users: Record<Exclude<Actor, "anon" | "service">, string>;
-}
+type World = IsolationWorld<Exclude<Actor, "anon" | "service">>;
 let w: World;
-
-const MENTORS: Mentor[] = ["onlyA1", "shared", "onlyA2", "onlyB1"];
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const sql = db.sql;
-  const orgs = { A: (await createOrganisation(sql)).id, B: (await createOrganisation(sql)).id };
-  const chapters = {
-    A1: (await createChapter(sql, { organisationId: orgs.A })).id,
-    A2: (await createChapter(sql, { organisationId: orgs.A })).id,
-    B1: (await createChapter(sql, { organisationId: orgs.B })).id,
-  };
-  const mentorLogin = await createUser(sql);
-  await addMembership(sql, { userId: mentorLogin.id, chapterId: chapters.A1, role: "peer_mentor" });
-  const mentor = async (chapterIds: string[], userId?: string) =>
-    (await createListedMentor(sql, { chapterIds, userId })).mentorId;
-  const mentors = {
-    onlyA1: await mentor([chapters.A1], mentorLogin.id),
-    shared: await mentor([chapters.A1, chapters.A2]),
-    onlyA2: await mentor([chapters.A2]),
-    onlyB1: await mentor([chapters.B1]),
-  };
-  const users = {
-    mentorA1: mentorLogin.id,
-    coordA1: (await createCoordinator(sql, [chapters.A1])).id,
-    coordA2: (await createCoordinator(sql, [chapters.A2])).id,
-    coordB1: (await createCoordinator(sql, [chapters.B1])).id,
-  };
+  w = await createIsolationWorld(sql);
+  const { mentors } = w;
   // One row of every sync/audit table per mentor.
   for (const name of MENTORS) {
     const [event] = await sql`
@@ -72,7 +42,6 @@ beforeAll(async () => {
     await sql`insert into public.sync_issues (mentor_id, kind) values (${mentors[name]}, 'drift')`;
   }
   await sql`insert into public.sync_settings (key, value) values ('hlf_functions_url', 'http://x')`;
-  w = { orgs, chapters, mentors, users };
 });
 afterAll(async () => {
   await db?.close();

@@ -9,21 +9,18 @@ import { createApp as certificationRenewedApp } from "../../functions/certificat
 import { createApp as syncRetryApp } from "../../functions/sync-retry/app.ts";
 import { createApp as syncStatusApp } from "../../functions/sync-status/app.ts";
 import {
-  addMembership,
-  createChapter,
-  createCoordinator,
-  createListedMentor,
-  createOrganisation,
-  createUser,
-} from "../support/factories.ts";
+  CHAPTER_MEMBERS,
+  type ChapterName,
+  createIsolationWorld,
+  type Mentor,
+  MENTORS,
+} from "../support/isolation-world.ts";
 import { forgeJwt, FORGERY_KINDS, type ForgeryKind } from "../support/forged-jwt.ts";
 import { inProcessRuntime, signedDelivery } from "../support/inbound-delivery.ts";
 import { listingConfirmed } from "../support/payload-factory.ts";
 import { E2E_JWT_SECRET, startTestStack, type TestStack } from "../support/stack.ts";
 
 type Actor = "anon" | "mentorA1" | "coordA1" | "coordA2" | "coordA1A2" | "coordB1" | "service";
-type Mentor = "onlyA1" | "shared" | "onlyA2" | "onlyB1";
-type ChapterName = "A1" | "A2" | "B1";
 
 const ACTORS: Actor[] = [
   "anon",
@@ -34,12 +31,6 @@ const ACTORS: Actor[] = [
   "coordB1",
   "service",
 ];
-const MENTORS: Mentor[] = ["onlyA1", "shared", "onlyA2", "onlyB1"];
-const CHAPTER_MEMBERS: Record<ChapterName, Mentor[]> = {
-  A1: ["onlyA1", "shared"],
-  A2: ["shared", "onlyA2"],
-  B1: ["onlyB1"],
-};
 
 // ---- the expectation table ----------------------------------------------------------------------
 
@@ -82,26 +73,10 @@ let userIds: Record<Exclude<Actor, "anon" | "service">, string>;
 beforeAll(async () => {
   t = await startTestStack({ env: { DYNAMICS_INBOUND_SECRETS: "isolation-inbound-secret" } });
   const sql = t.db.sql;
-  const orgA = (await createOrganisation(sql)).id;
-  const orgB = (await createOrganisation(sql)).id;
-  chapters.A1 = (await createChapter(sql, { organisationId: orgA })).id;
-  chapters.A2 = (await createChapter(sql, { organisationId: orgA })).id;
-  chapters.B1 = (await createChapter(sql, { organisationId: orgB })).id;
-  const mentorLogin = await createUser(sql);
-  await addMembership(sql, { userId: mentorLogin.id, chapterId: chapters.A1, role: "peer_mentor" });
-  for (const mentor of MENTORS) {
-    const chapterIds = (Object.keys(CHAPTER_MEMBERS) as ChapterName[])
-      .filter((c) => CHAPTER_MEMBERS[c].includes(mentor)).map((c) => chapters[c]);
-    const userId = mentor === "onlyA1" ? mentorLogin.id : undefined;
-    mentors[mentor] = (await createListedMentor(sql, { chapterIds, userId })).mentorId;
-  }
-  userIds = {
-    mentorA1: mentorLogin.id,
-    coordA1: (await createCoordinator(sql, [chapters.A1])).id,
-    coordA2: (await createCoordinator(sql, [chapters.A2])).id,
-    coordA1A2: (await createCoordinator(sql, [chapters.A1, chapters.A2])).id,
-    coordB1: (await createCoordinator(sql, [chapters.B1])).id,
-  };
+  const world = await createIsolationWorld(sql, { coordinatorOfBoth: true });
+  Object.assign(mentors, world.mentors);
+  Object.assign(chapters, world.chapters);
+  userIds = world.users;
   tokens.anon = t.stack.anonKey;
   tokens.service = t.stack.serviceRoleKey;
   for (const [actor, id] of Object.entries(userIds)) tokens[actor as Actor] = await t.userJwt(id);
