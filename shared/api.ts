@@ -35,18 +35,9 @@ export const DatabaseWebhookSyncRequest = z
 export const SyncRequest = z.union([OperatorSyncRequest, DatabaseWebhookSyncRequest]);
 export type SyncRequest = z.infer<typeof SyncRequest>;
 
-function rowOf(request: SyncRequest): z.infer<typeof OutboxRecord> | null {
-  return "mentorId" in request ? null : request.record ?? request.old_record;
-}
-
 export function mentorIdFromSyncRequest(parsed: SyncRequest): string {
-  // The schema guarantees a database webhook carries a row, so `rowOf` is non-null there.
-  return "mentorId" in parsed ? parsed.mentorId : rowOf(parsed)!.mentor_id;
-}
-
-/** The outbox `event_id` a database webhook names, or null for an operator call. */
-export function eventIdFromSyncRequest(parsed: SyncRequest): string | null {
-  return rowOf(parsed)?.event_id ?? null;
+  // The schema guarantees a database webhook carries a row (new, or old for a DELETE).
+  return "mentorId" in parsed ? parsed.mentorId : (parsed.record ?? parsed.old_record)!.mentor_id;
 }
 
 export const DeliveryState = z.enum([

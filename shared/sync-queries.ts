@@ -173,18 +173,6 @@ export async function finishRounds(
   return results.map((r) => kept.has(r.event.id));
 }
 
-/** One round's result; see finishRounds. */
-export async function finishRound(
-  sql: Tx,
-  event: ClaimedEvent,
-  owner: string,
-  attempts: readonly AttemptRecord[],
-  finish: Finish,
-): Promise<boolean> {
-  const [kept] = await finishRounds(sql, owner, [{ event, attempts, finish }]);
-  return kept;
-}
-
 /** Flag off: due events wait as `held` instead of being sent. */
 export async function holdDueEvents(sql: Tx): Promise<number> {
   const rows = await sql`

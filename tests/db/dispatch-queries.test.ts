@@ -4,7 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AttemptRecord } from "../../shared/dynamics-client.ts";
 import {
   claimDueEvents,
-  finishRound,
+  type ClaimedEvent,
+  type Finish,
+  finishRounds,
   holdDueEvents,
   releaseHeldEvents,
   requeueFailedEvents,
@@ -20,6 +22,18 @@ afterAll(async () => {
   await db?.close();
 });
 beforeEach(() => settleOutbox(db.sql));
+
+/** One round's result through the batched writer the dispatcher uses. */
+async function finishRound(
+  sql: typeof db.sql,
+  event: ClaimedEvent,
+  owner: string,
+  attempts: AttemptRecord[],
+  finish: Finish,
+): Promise<boolean> {
+  const [kept] = await finishRounds(sql, owner, [{ event, attempts, finish }]);
+  return kept;
+}
 
 const claim = (owner: string, limit = 100, leaseSeconds = 60) =>
   claimDueEvents(db.sql, { owner, leaseSeconds, limit });

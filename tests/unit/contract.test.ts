@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildContractFiles } from "../../tools/contract.ts";
 import {
-  eventIdFromSyncRequest,
   mentorIdFromSyncRequest,
   SyncRequest,
   SyncStatusQuery,
@@ -150,10 +149,8 @@ describe("API schemas", () => {
     };
     const operator = parse({ mentorId: FIXED_MENTOR_ID });
     expect(mentorIdFromSyncRequest(operator)).toBe(FIXED_MENTOR_ID);
-    expect(eventIdFromSyncRequest(operator)).toBeNull();
     const hook = parse(dbWebhook({ mentor_id: FIXED_MENTOR_ID, event_id: FIXED_EVENT_ID, x: 1 }));
     expect(mentorIdFromSyncRequest(hook)).toBe(FIXED_MENTOR_ID);
-    expect(eventIdFromSyncRequest(hook)).toBe(FIXED_EVENT_ID);
     const deleted = parse({ ...dbWebhook(null, { mentor_id: FIXED_MENTOR_ID }), type: "DELETE" });
     expect(mentorIdFromSyncRequest(deleted)).toBe(FIXED_MENTOR_ID);
   });
