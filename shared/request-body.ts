@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { jsonError } from "./http.ts";
-import { type Issue, parseJsonWith } from "./validation.ts";
+import { type Issue, parseJsonWith, type ParseResult } from "./validation.ts";
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
 
@@ -56,26 +56,45 @@ export const badRequest = (c: Context, issues: Issue[]) =>
     issues,
   );
 
-/** A JSON body valid against `schema`, or the 400/413 response to send instead. */
-export async function jsonBody<T>(
-  c: Context,
-  schema: z.ZodType<T>,
-  maxBytes: number,
-): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+type Answer<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** The raw body within `maxBytes`, or the 413 response to send instead. */
+export async function boundedBody(c: Context, maxBytes: number): Promise<Answer<Uint8Array>> {
   const body = await readBody(c.req.raw, maxBytes);
-  if (!body.ok) {
-    return {
-      ok: false,
-      response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`),
-    };
-  }
-  const text = decodeUtf8(body.bytes);
+  return body.ok ? { ok: true, value: body.bytes } : {
+    ok: false,
+    response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`),
+  };
+}
+
+/** `bytes` as strict UTF-8 parsed by `parse`, or the 400 response to send instead. */
+export function parsedBody<T>(
+  c: Context,
+  bytes: Uint8Array,
+  parse: (text: string) => ParseResult<T>,
+): Answer<T> {
+  const text = decodeUtf8(bytes);
   if (text === null) {
     return {
       ok: false,
       response: badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]),
     };
   }
-  const parsed = parseJsonWith(schema, text.trim() === "" ? "{}" : text);
+  const parsed = parse(text);
   return parsed.ok ? parsed : { ok: false, response: badRequest(c, parsed.issues) };
+}
+
+/** A JSON body valid against `schema` (an empty body counts as `{}`), or the 400/413 response. */
+export async function jsonBody<T>(
+  c: Context,
+  schema: z.ZodType<T>,
+  maxBytes: number,
+): Promise<Answer<T>> {
+  const body = await boundedBody(c, maxBytes);
+  if (!body.ok) return body;
+  return parsedBody(
+    c,
+    body.value,
+    (text) => parseJsonWith(schema, text.trim() === "" ? "{}" : text),
+  );
 }

@@ -2,7 +2,7 @@ import { createFunctionApp } from "../../shared/function-app.ts";
 import { jsonError } from "../../shared/http.ts";
 import { parseInboundEvent } from "../../shared/inbound.ts";
 import { receiveInbound } from "../../shared/inbound-service.ts";
-import { badRequest, decodeUtf8, readBody } from "../../shared/request-body.ts";
+import { boundedBody, parsedBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import { verifyWebhook } from "../../shared/signer.ts";
 
@@ -14,11 +14,9 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
   const { inbound, dynamics } = rt.config;
   app.post("/", async (c) => {
     const started = now();
-    const body = await readBody(c.req.raw, inbound.maxBodyBytes);
-    if (!body.ok) {
-      return jsonError(c, 413, "payload_too_large", `body over ${inbound.maxBodyBytes} bytes`);
-    }
-    const verified = await verifyWebhook(body.bytes, c.req.raw.headers, {
+    const body = await boundedBody(c, inbound.maxBodyBytes);
+    if (!body.ok) return body.response;
+    const verified = await verifyWebhook(body.value, c.req.raw.headers, {
       secrets: dynamics.inboundSecrets,
       nowSeconds: Math.floor(now() / 1000),
       toleranceSeconds: inbound.toleranceSeconds,
@@ -27,10 +25,8 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
       rt.log.warn("inbound rejected", { reason: verified.reason });
       return jsonError(c, 401, verified.reason, "webhook signature verification failed");
     }
-    const text = decodeUtf8(body.bytes);
-    if (text === null) return badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]);
-    const parsed = parseInboundEvent(text);
-    if (!parsed.ok) return badRequest(c, parsed.issues);
+    const parsed = parsedBody(c, body.value, parseInboundEvent);
+    if (!parsed.ok) return parsed.response;
     const event = parsed.value;
     const result = await receiveInbound(rt.sql, event, verified.scheme);
     rt.log.info("inbound delivery", {
