@@ -4,11 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { buildContractFiles } from "../../tools/contract.ts";
-import {
-  mentorIdFromSyncRequest,
-  SyncRequest,
-  SyncStatusQuery,
-} from "../../shared/api.ts";
+import { mentorIdFromSyncRequest, SyncRequest, SyncStatusQuery } from "../../shared/api.ts";
 import { fromJson } from "../../shared/payload.ts";
 import { parseWith } from "../../shared/validation.ts";
 import golden from "../fixtures/golden-vectors.json" with { type: "json" };
