@@ -4,6 +4,9 @@
 // - DATABASE_URL / SUPABASE_DB_URL set: a fresh database created from a run-unique migrated template.
 // Without the global setup (a file run on its own with another config) each database is migrated
 // from scratch instead: slower, same result.
+// TEST_POOLER_URL (set by `npm run test:pooled`) puts PgBouncer between the product and Postgres:
+// `url`, what the stack's functions connect to, then goes through the pooler, while the test's own
+// clients stay direct (the pooler cannot create or drop databases from a template).
 import { randomUUID } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -66,6 +69,15 @@ const quiet = () => {};
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** The URL the product is given: through the test pooler when one runs, as Supabase's pooler URL. */
+function productUrl(directUrl: string, database: string): string {
+  const pooler = process.env.TEST_POOLER_URL;
+  if (!pooler) return directUrl;
+  const u = new URL(withDatabase(pooler, database));
+  u.searchParams.set("pgbouncer", "true");
   return u.toString();
 }
 
@@ -157,7 +169,7 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
     const sql = open(url);
     if (!template) await prepareDatabase(sql);
     return {
-      url,
+      url: productUrl(url, name),
       sql,
       engine: "postgres",
       connect: (options) => open(url, options),
