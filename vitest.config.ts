@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     globalSetup: ["tests/support/global-setup.ts"],
-    exclude: ["tests/long/**", "node_modules/**"],
+    exclude: ["tests/long/**", "tests/deploy/**", "node_modules/**"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -1,0 +1,263 @@
+// `npm run check:deploy`: the deployed shape, proven without a network. The real Supabase CLI
+// deploys every function to a loopback stand-in of the Management API, which records exactly what is
+// uploaded; each function then runs from exactly those files (see deployed-function.ts) against a
+// throwaway database that `supabase db push` migrated and the Dynamics sandbox, with the
+// environment hosted Supabase gives a function plus the secrets an operator sets.
+import { execFile } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxControl } from "../../local/dynamics-sandbox/control-client.ts";
+import { type RunningSandbox, startSandbox } from "../../local/dynamics-sandbox/server.ts";
+import { applyStandIn, prepareDatabase } from "../../local/db/prepare.ts";
+import { parseFunctionManifest } from "../../local/function-manifest.ts";
+import { signatureHeaders } from "../../shared/signer.ts";
+import {
+  createChapter,
+  createCoordinator,
+  createListedMentor,
+  createOrganisation,
+} from "../support/factories.ts";
+import { type DeployedFunction, startDeployedFunction } from "./deployed-function.ts";
+import { type ProjectStandIn, startProjectStandIn } from "./project-stand-in.ts";
+import { type ManagementApiStandIn, startManagementApiStandIn } from "./management-api-stand-in.ts";
+import { dbPush, deployFunctions, REPO_ROOT } from "./supabase-cli.ts";
+
+const run = promisify(execFile);
+// A project ref is exactly 20 lowercase letters; anything else the CLI takes for a branch name.
+const PROJECT_REF = "hlfdynamicssyncstand";
+const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const quiet = () => {};
+
+let work: string;
+let api: ManagementApiStandIn;
+let deployOutput: { code: number; output: string };
+const databases: string[] = [];
+
+function databaseUrl(name: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  u.searchParams.set("sslmode", "disable");
+  return u.toString();
+}
+
+async function freshDatabase(): Promise<string> {
+  const name = `hlf_deploy_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: quiet });
+  try {
+    await admin`create database ${admin(name)}`;
+  } finally {
+    await admin.end();
+  }
+  databases.push(name);
+  return name;
+}
+
+async function withSql<T>(name: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(databaseUrl(name), { max: 1, onnotice: quiet });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "check-deploy-"));
+  api = await startManagementApiStandIn({ outDir: join(work, "uploads"), projectRef: PROJECT_REF });
+  deployOutput = await deployFunctions({
+    apiUrl: api.url,
+    projectRef: PROJECT_REF,
+    profileDir: work,
+  });
+});
+
+afterAll(async () => {
+  await api?.close();
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: quiet });
+  try {
+    for (const name of databases) {
+      await admin`drop database if exists ${admin(name)} with (force)`;
+    }
+  } finally {
+    await admin.end();
+  }
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("supabase functions deploy --use-api", () => {
+  it("uploads every function in config.toml with its own metadata and only its own files", async () => {
+    expect(deployOutput.code, deployOutput.output).toBe(0);
+    const specs = parseFunctionManifest(
+      await readFile(join(REPO_ROOT, "supabase", "config.toml"), "utf8"),
+    );
+    expect([...api.uploads.keys()].sort()).toEqual(specs.map((s) => s.name).sort());
+    for (const spec of specs) {
+      const upload = api.uploads.get(spec.name)!;
+      expect(upload.metadata).toMatchObject({
+        entrypoint_path: `functions/${spec.name}/index.ts`,
+        import_map_path: "functions/deno.json",
+        verify_jwt: spec.verifyJwt,
+      });
+      expect(upload.files).toContain(upload.metadata.entrypoint_path);
+      expect(upload.files).toContain("functions/deno.json");
+      for (const file of upload.files) {
+        expect(file, `${spec.name} uploads ${file}`).toMatch(
+          new RegExp(
+            `^(functions/${spec.name}/|functions/_shared/|shared/)[\\w./-]+\\.ts$|^functions/deno\\.json$`,
+          ),
+        );
+      }
+      const denoConfig = JSON.parse(
+        await readFile(join(upload.dir, "functions/deno.json"), "utf8"),
+      );
+      expect(denoConfig.nodeModulesDir).toBe("none");
+    }
+    expect(api.requests.filter((r) => r.endsWith("/functions/deploy"))).toHaveLength(specs.length);
+  });
+});
+
+describe("supabase db push", () => {
+  it("applies migrations/ with the schema and history the project's own runner produces", async () => {
+    const [byRunner, byCli] = [await freshDatabase(), await freshDatabase()];
+    await withSql(byRunner, (sql) => prepareDatabase(sql));
+    await withSql(byCli, (sql) => applyStandIn(sql));
+    const pushed = await dbPush(databaseUrl(byCli));
+    expect(pushed.code, pushed.output).toBe(0);
+
+    // pg_dump brackets its output with a random \restrict key: not part of the schema.
+    const dump = async (name: string) =>
+      (await run("pg_dump", ["--schema-only", "--no-owner", databaseUrl(name)], {
+        maxBuffer: 64 * 1024 * 1024,
+      })).stdout.replace(/^\\(un)?restrict .*$/gm, "");
+    const [a, b] = [await dump(byRunner), await dump(byCli)];
+    expect(a.length).toBeGreaterThan(10_000);
+    expect(b).toBe(a);
+
+    const history = (name: string) =>
+      withSql(
+        name,
+        (sql) =>
+          sql`select version, name, statements from supabase_migrations.schema_migrations
+            order by version`,
+      );
+    expect(await history(byCli)).toEqual(await history(byRunner));
+  });
+});
+
+describe("the uploaded functions, run as Supabase runs them", () => {
+  const secrets = {
+    clientId: `hlf-sync-${randomBytes(4).toString("hex")}`,
+    clientSecret: randomBytes(24).toString("base64url"),
+    signing: randomBytes(32).toString("base64url"),
+    inbound: randomBytes(32).toString("base64url"),
+    legacyJwt: randomBytes(32).toString("base64url"),
+  };
+  let database: string;
+  let sql: postgres.Sql;
+  let sandbox: RunningSandbox;
+  let project: ProjectStandIn;
+  let denoDir: string;
+  const running = new Map<string, DeployedFunction>();
+
+  /** What hosted Supabase gives every function, plus the secrets an operator sets. */
+  const deployedEnv = (): Record<string, string> => ({
+    SUPABASE_URL: project.url,
+    SUPABASE_DB_URL: databaseUrl(database),
+    JWT_SECRET: secrets.legacyJwt,
+    DYNAMICS_WEBHOOK_URL: sandbox.webhookUrl,
+    DYNAMICS_TOKEN_URL: sandbox.tokenUrl,
+    DYNAMICS_CLIENT_ID: secrets.clientId,
+    DYNAMICS_CLIENT_SECRET: secrets.clientSecret,
+    DYNAMICS_SCOPE: "https://hlf-sandbox.crm4.dynamics.com/.default",
+    DYNAMICS_SIGNING_SECRET: secrets.signing,
+    DYNAMICS_INBOUND_SECRETS: secrets.inbound,
+    // The sandbox is loopback http; a real deployment's Dynamics URL is https.
+    DYNAMICS_ALLOW_INSECURE_URL: "true",
+  });
+
+  const call = (name: string, init: RequestInit & { token?: string } = {}) =>
+    fetch(running.get(name)!.url, {
+      method: "POST",
+      ...init,
+      headers: {
+        "content-type": "application/json",
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...init.headers,
+      },
+    });
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await withSql(database, (s) => applyStandIn(s));
+    const pushed = await dbPush(databaseUrl(database));
+    if (pushed.code !== 0) throw new Error(pushed.output);
+    sql = postgres(databaseUrl(database), { max: 2, onnotice: quiet });
+    sandbox = await startSandbox({
+      clientId: secrets.clientId,
+      clientSecret: secrets.clientSecret,
+      signingSecrets: [secrets.signing],
+      callbackSecret: secrets.inbound,
+    });
+    project = await startProjectStandIn();
+    denoDir = join(work, "deno-dir");
+    await mkdir(denoDir);
+    // One after another: the first fills the fresh DENO_DIR from the npm registry.
+    for (const upload of api.uploads.values()) {
+      running.set(
+        upload.slug,
+        await startDeployedFunction(upload, { env: deployedEnv(), denoDir }),
+      );
+    }
+    await sandboxControl(sandbox.url).config({
+      callbackUrl: running.get("dynamics-webhook")!.url,
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((f) => f.stop()));
+    await sandbox?.stop();
+    await project?.close();
+    await sql?.end();
+  });
+
+  it("delivers an expiry committed in SQL to the sandbox as a removal, and takes its signed confirmation", async () => {
+    const org = await createOrganisation(sql);
+    const chapter = await createChapter(sql, { organisationId: org.id });
+    const { mentorId, certificationId } = await createListedMentor(sql, {
+      chapterIds: [chapter.id],
+    });
+    const serviceToken = await serviceRoleToken();
+    const sweep = async () => {
+      const res = await call("sync-retry", { body: "{}", token: serviceToken });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return await res.json();
+    };
+    await sweep(); // the initial listing
+    await sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
+    expect((await sweep()).delivered).toBe(1);
+    const control = sandboxControl(sandbox.url);
+    expect(await control.listing(mentorId)).toMatchObject({
+      listing: "unlisted",
+      lastEventType: "certification.expired",
+    });
+
+    await sandbox.idle(); // the sandbox's signed listing.confirmed callbacks have been answered
+    expect((await control.counters()).callbacks).toMatchObject({ sent: 2, failed: 0 });
+    const confirmations = await sql`
+      select event_type from public.cert_notification_log where mentor_id = ${mentorId}`;
+    expect(confirmations.map((r) => r.event_type)).toEqual([
+      "listing.confirmed",
+      "listing.confirmed",
+    ]);
+  });
+
+  async function serviceRoleToken(): Promise<string> {
+    const { mintJwt } = await import("../../shared/jwt.ts");
+    return mintJwt(secrets.legacyJwt, { role: "service_role" });
+  }
+});
