@@ -4,6 +4,8 @@ export interface FunctionSpec {
   name: string;
   verifyJwt: boolean;
   entrypoint: string;
+  /** The Deno config Supabase bundles the function with (`import_map`), relative to supabase/. */
+  importMap: string;
 }
 
 export function parseFunctionManifest(toml: string): FunctionSpec[] {
@@ -15,7 +17,7 @@ export function parseFunctionManifest(toml: string): FunctionSpec[] {
     const section = /^\[(.+)\]$/.exec(line);
     if (section) {
       const fn = /^functions\.([A-Za-z0-9_-]+)$/.exec(section[1]);
-      current = fn ? { name: fn[1], verifyJwt: true, entrypoint: "" } : null;
+      current = fn ? { name: fn[1], verifyJwt: true, entrypoint: "", importMap: "" } : null;
       if (current) specs.push(current);
       continue;
     }
@@ -23,6 +25,7 @@ export function parseFunctionManifest(toml: string): FunctionSpec[] {
     if (!current || !kv) continue;
     if (kv[1] === "verify_jwt") current.verifyJwt = kv[2] !== "false";
     if (kv[1] === "entrypoint") current.entrypoint = kv[2].replace(/^"|"$/g, "");
+    if (kv[1] === "import_map") current.importMap = kv[2].replace(/^"|"$/g, "");
   }
   return specs;
 }

@@ -29,6 +29,27 @@ describe("supabase/config.toml", () => {
     }
   });
 
+  it("bundles every function with the functions' Deno config, which needs no node_modules", () => {
+    // Supabase uploads no node_modules: "manual" would leave every npm: import unresolved.
+    for (const s of specs) expect(s.importMap).toBe("../functions/deno.json");
+    const functionsConfig = JSON.parse(readFileSync(resolve(root, "functions/deno.json"), "utf8"));
+    expect(functionsConfig.nodeModulesDir).toBe("none");
+  });
+
+  it("pins every npm import to the range package.json installs, in one import map", () => {
+    const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
+    const { imports } = JSON.parse(readFileSync(resolve(root, "functions/deno.json"), "utf8"));
+    const rootConfig = JSON.parse(readFileSync(resolve(root, "deno.json"), "utf8"));
+    expect(rootConfig.importMap).toBe("./functions/deno.json");
+    expect(rootConfig.imports).toBeUndefined();
+    for (const [specifier, target] of Object.entries<string>(imports)) {
+      const npm = /^npm:\/?((?:@[^/]+\/)?[^@/]+)@([^/]+)\/?$/.exec(target);
+      expect(npm, `${specifier} -> ${target}`).not.toBeNull();
+      const [, name, range] = npm!;
+      expect(pkg.dependencies[name], `package.json dependencies.${name}`).toBe(range);
+    }
+  });
+
   it("resolves supabase/migrations to the top-level migrations folder", () => {
     const link = resolve(root, "supabase/migrations");
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -47,8 +68,8 @@ entrypoint = "./a.ts"
 verify_jwt = false # public
 `);
     expect(specs).toEqual([
-      { name: "a", verifyJwt: true, entrypoint: "./a.ts" },
-      { name: "b", verifyJwt: false, entrypoint: "" },
+      { name: "a", verifyJwt: true, entrypoint: "./a.ts", importMap: "" },
+      { name: "b", verifyJwt: false, entrypoint: "", importMap: "" },
     ]);
   });
 });
