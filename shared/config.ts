@@ -510,7 +510,7 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
     outbound: section(
       need("outbound"),
       v,
-      ["DYNAMICS_WEBHOOK_URL", "DYNAMICS_SIGNING_SECRET"],
+      ["DYNAMICS_WEBHOOK_URL"],
       () => ({
         webhookUrl: dynamicsUrl(
           "DYNAMICS_WEBHOOK_URL",
