@@ -2,10 +2,10 @@
 // only the ledger insert `dynamics-webhook` does (no signature check, no validation, no effect).
 // What the product costs on top of this is the price of verification and applying the event.
 // Same configuration as the functions (shared/config.ts); the port comes as `--port=N`.
-import { getConfig } from "../shared/config.ts";
+import { configured, loadConfig, readEnvironment } from "../shared/config.ts";
 import { createSql } from "../shared/db.ts";
 
-const sql = createSql(getConfig());
+const sql = createSql(configured(loadConfig(readEnvironment(), ["database"]).database, "database"));
 const port = Number(Deno.args.find((a) => a.startsWith("--port="))?.slice("--port=".length) ?? 0);
 
 Deno.serve({

@@ -1,19 +1,26 @@
 // How the Flutter app and the dashboard read sync status, with @supabase/supabase-js against the
 // local stack (`npm start -- --seed`). The app gets its JWT from Supabase Auth; here we mint the demo
-// coordinator's with the local JWT secret.
+// coordinator's with the local stack's signing key (kept in the data folder, ES256, as Supabase
+// Auth signs today).
 import { createClient } from "@supabase/supabase-js";
 import ws from "ws";
-import { LOCAL_JWT_SECRET } from "../shared/config.ts";
-import { mintJwt } from "../shared/jwt.ts";
+import { readEnvironment } from "../shared/config.ts";
+import { createLocalAuth } from "../local/auth.ts";
+import { LOCAL_PORTS, localSettings } from "../local/env.ts";
 import { DEMO } from "../local/seed-data.ts";
 
-const coordinatorJwt = await mintJwt(LOCAL_JWT_SECRET, {
+const gatewayUrl = `http://127.0.0.1:${LOCAL_PORTS.gateway}`;
+const auth = await createLocalAuth(
+  `${gatewayUrl}/auth/v1`,
+  localSettings(readEnvironment()).dataDir,
+);
+const coordinatorJwt = await auth.mint({
   role: "authenticated",
   sub: DEMO.coordinatorUserId,
 });
-const anonKey = await mintJwt(LOCAL_JWT_SECRET, { role: "anon" });
+const anonKey = await auth.mint({ role: "anon" });
 
-const supabase = createClient("http://127.0.0.1:54321", anonKey, {
+const supabase = createClient(gatewayUrl, anonKey, {
   global: { headers: { Authorization: `Bearer ${coordinatorJwt}` } },
   // Node 20 has no WebSocket of its own (supabase-js wants one for realtime); Node 22+ and Flutter don't need this.
   realtime: { transport: ws as never },

@@ -7,7 +7,7 @@
 //
 // It sleeps `--idle-ms` when nothing is due; on real Postgres a NOTIFY on the outbox channel wakes
 // it at once (on the embedded PGlite a NOTIFY does not reach socket clients, so it just polls).
-import { getConfig } from "../shared/config.ts";
+import { loadConfig, readEnvironment } from "../shared/config.ts";
 import type { Sql } from "../shared/db.ts";
 import { redact } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -97,7 +97,7 @@ async function listenForNudges(sql: Sql, onNudge: () => void, log: Logger): Prom
 
 async function main(): Promise<void> {
   const idleMs = parseIdleMs(Deno.args);
-  const runtime = createRuntime(getConfig());
+  const runtime = createRuntime(loadConfig(readEnvironment(), ["database", "outbound"]));
   const { log } = runtime;
   const stop = new AbortController();
   for (const name of ["SIGINT", "SIGTERM"] as const) {

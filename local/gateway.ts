@@ -1,11 +1,12 @@
 // The local stand-in for Supabase's functions gateway, run under Deno: serves
-// /functions/v1/NAME[/...] to each function's Hono app, checks the JWT where supabase/config.toml says
-// verify_jwt = true (preflight requests pass, as on Supabase), and forwards the request with the
-// path the function sees on Supabase (`/NAME/...`).
-import { getConfig } from "../shared/config.ts";
+// /functions/v1/NAME[/...] to each function's Hono app, checks the caller where supabase/config.toml
+// says verify_jwt = true (preflight requests pass, as on Supabase), and forwards the request with the
+// path the function sees on Supabase (`/NAME/...`). It also serves the local signing keys at
+// /auth/v1/.well-known/jwks.json, where the functions fetch them as they fetch Supabase Auth's.
+import { ALL_NEEDS, loadConfig, readEnvironment } from "../shared/config.ts";
 import { errorBody } from "../shared/http.ts";
-import { bearerToken, verifyCaller } from "../shared/jwt.ts";
 import { createRuntime } from "../shared/runtime.ts";
+import { localSettings } from "./env.ts";
 import { parseFunctionManifest } from "./function-manifest.ts";
 import { createApp as certificationExpired } from "../functions/certification-expired/app.ts";
 import { createApp as certificationRenewed } from "../functions/certification-renewed/app.ts";
@@ -13,8 +14,10 @@ import { createApp as dynamicsWebhook } from "../functions/dynamics-webhook/app.
 import { createApp as syncRetry } from "../functions/sync-retry/app.ts";
 import { createApp as syncStatus } from "../functions/sync-status/app.ts";
 
-const config = getConfig();
-const runtime = createRuntime(config);
+const env = readEnvironment();
+const settings = localSettings(env);
+// One runtime (one pool) for the five functions; the stack validated this config before starting us.
+const runtime = createRuntime(loadConfig(env, ALL_NEEDS));
 
 const factories = {
   "certification-expired": certificationExpired,
@@ -46,12 +49,15 @@ const json = (status: number, code: string, message: string) =>
 
 async function handle(req: Request): Promise<Response> {
   const url = new URL(req.url);
+  if (url.pathname === "/auth/v1/.well-known/jwks.json" && settings.authJwks) {
+    return new Response(settings.authJwks, { headers: { "content-type": "application/json" } });
+  }
   const match = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
   if (!match) return json(404, "not_found", "no route");
   const route = routes.get(match[1]);
   if (!route) return json(404, "function_not_found", "requested function was not found");
   if (route.verifyJwt && req.method !== "OPTIONS") {
-    const verified = await verifyCaller(bearerToken(req.headers), config.supabase.jwtSecret);
+    const verified = await runtime.callers.verify(req.headers);
     if (!verified.ok) {
       return verified.reason === "missing_token"
         ? json(401, "missing_authorization", "missing authorization header")
@@ -64,7 +70,7 @@ async function handle(req: Request): Promise<Response> {
 
 const server = Deno.serve({
   hostname: "127.0.0.1",
-  port: config.ports.gateway,
+  port: settings.ports.gateway,
   onListen: ({ port }) => console.log(JSON.stringify({ event: "gateway_listening", port })),
 }, handle);
 

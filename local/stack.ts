@@ -5,16 +5,21 @@ import { mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
-import { type Config, type Env, loadConfig } from "../shared/config.ts";
-import { mintJwt } from "../shared/jwt.ts";
+import { ALL_NEEDS, type Config, configured, type Env, loadConfig } from "../shared/config.ts";
+import { createLocalAuth, type TokenOptions } from "./auth.ts";
 import { startPgliteServer } from "./db/pglite-server.ts";
 import { prepareDatabase } from "./db/prepare.ts";
+import { DEFAULT_TENANT, tokenPathFor, WEBHOOK_PATH } from "./dynamics-sandbox/app.ts";
 import { startSandbox } from "./dynamics-sandbox/server.ts";
+import { type LocalSettings, localSettings, withLocalProfile } from "./env.ts";
 import { startGatewayProcess } from "./gateway-process.ts";
 import { startScheduler } from "./scheduler.ts";
 
 export interface StackOptions {
-  /** The environment the stack is configured from (and which the gateway inherits). */
+  /**
+   * The environment the stack is configured from, over the local profile (local/env.ts); the
+   * gateway inherits it.
+   */
   env: Env;
   /** Wipe the embedded database's data folder first. */
   reset?: boolean;
@@ -33,13 +38,19 @@ export type SandboxHandle = Awaited<ReturnType<typeof startSandbox>>;
 
 export interface Stack {
   config: Config;
+  settings: LocalSettings;
   engine: "pglite" | "postgres";
   databaseUrl: string;
   gatewayUrl: string;
   functionsUrl: string;
   sandbox: SandboxHandle | null;
+  /** A service_role JWT signed with the local key (the legacy service-role key's shape). */
   serviceRoleKey: string;
+  /** The secret API key (`sb_secret_…`) service callers may send in `apikey` instead. */
+  secretKey: string;
   anonKey: string;
+  /** A token from the local key, as Supabase Auth would issue it. */
+  mintJwt(opts: TokenOptions): Promise<string>;
   /** A client for the stack's database (tests, seed). */
   sql: postgres.Sql;
   /** The environment the gateway runs with. */
@@ -70,7 +81,8 @@ export async function detectEngine(sql: postgres.Sql): Promise<"pglite" | "postg
 const portOrFree = (port: number) => (port === 0 ? freePort() : Promise.resolve(port));
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const config = loadConfig(opts.env);
+  const env = withLocalProfile(opts.env);
+  const settings = localSettings(env);
   const log = opts.log ?? (() => {});
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -78,14 +90,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.length = 0;
   };
   try {
-    let databaseUrl = config.database.url;
+    let databaseUrl = loadConfig(env).database?.url;
+    if (!opts.inMemory) await mkdir(settings.dataDir, { recursive: true });
     if (!databaseUrl) {
-      const dataDir = join(config.database.dataDir, "pglite");
+      const dataDir = join(settings.dataDir, "pglite");
       if (opts.reset) await rm(dataDir, { recursive: true, force: true });
       if (!opts.inMemory) await mkdir(dataDir, { recursive: true });
       const pg = await startPgliteServer({
         dataDir: opts.inMemory ? undefined : dataDir,
-        port: config.ports.database,
+        port: settings.ports.database,
         maxConnections: 16,
       });
       cleanups.push(() => pg.stop());
@@ -96,45 +109,59 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await prepareDatabase(sql, { log });
     const engine = await detectEngine(sql);
 
-    const gatewayPort = await portOrFree(config.ports.gateway);
+    const gatewayPort = await portOrFree(settings.ports.gateway);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const auth = await createLocalAuth(
+      `${gatewayUrl}/auth/v1`,
+      opts.inMemory ? undefined : settings.dataDir,
+    );
     const gatewayEnv: Record<string, string | undefined> = {
-      ...opts.env,
+      ...env,
       DATABASE_URL: databaseUrl,
       SUPABASE_DB_URL: undefined,
       GATEWAY_PORT: String(gatewayPort),
       SUPABASE_URL: gatewayUrl,
+      LOCAL_AUTH_JWKS: JSON.stringify(auth.jwks),
     };
+    // The sandbox's URLs follow from its port, so the whole configuration is known (and validated)
+    // before anything that depends on it starts.
+    const withSandbox = opts.sandbox ?? !env.DYNAMICS_WEBHOOK_URL;
+    const sandboxPort = withSandbox ? await portOrFree(settings.ports.sandbox) : 0;
+    if (withSandbox) {
+      const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+      gatewayEnv.DYNAMICS_WEBHOOK_URL = `${sandboxUrl}${WEBHOOK_PATH}`;
+      gatewayEnv.DYNAMICS_TOKEN_URL = `${sandboxUrl}${tokenPathFor(DEFAULT_TENANT)}`;
+    }
+    const config = loadConfig(gatewayEnv, ALL_NEEDS);
+    const outbound = configured(config.outbound, "outbound");
 
     let sandbox: SandboxHandle | null = null;
-    if (opts.sandbox ?? !opts.env.DYNAMICS_WEBHOOK_URL) {
-      const auth = config.dynamics.auth;
+    if (withSandbox) {
+      const dynamicsAuth = outbound.auth;
       sandbox = await startSandbox({
-        port: config.ports.sandbox,
+        port: sandboxPort,
         host: "127.0.0.1",
-        clientId: auth.mode === "oauth2" ? auth.clientId : undefined,
-        clientSecret: auth.mode === "oauth2" ? auth.clientSecret : undefined,
-        apiKey: auth.mode === "apikey" ? auth.key : undefined,
-        apiKeyHeader: auth.mode === "apikey" ? auth.header : undefined,
-        signingSecrets: [config.dynamics.signingSecret],
+        clientId: dynamicsAuth.mode === "oauth2" ? dynamicsAuth.clientId : undefined,
+        clientSecret: dynamicsAuth.mode === "oauth2" ? dynamicsAuth.clientSecret : undefined,
+        apiKey: dynamicsAuth.mode === "apikey" ? dynamicsAuth.key : undefined,
+        apiKeyHeader: dynamicsAuth.mode === "apikey" ? dynamicsAuth.header : undefined,
+        signingSecrets: [outbound.signingSecret],
         callbackUrl: `${gatewayUrl}/functions/v1/dynamics-webhook`,
-        callbackSecret: config.dynamics.inboundSecrets[0],
+        callbackSecret: configured(config.inbound.secrets, "inbound")[0],
       });
       const started = sandbox;
       cleanups.push(() => started.stop());
-      gatewayEnv.DYNAMICS_WEBHOOK_URL = sandbox.webhookUrl;
-      gatewayEnv.DYNAMICS_TOKEN_URL = sandbox.tokenUrl;
     }
 
     const gateway = await startGatewayProcess({ env: gatewayEnv, onLine: log });
     cleanups.push(() => gateway.stop());
 
-    const secret = config.supabase.jwtSecret;
-    const serviceRoleKey = await mintJwt(secret, {
+    const serviceRoleKey = await auth.mint({
       role: "service_role",
       expiresInSeconds: 10 * 365 * 86400,
     });
-    const anonKey = await mintJwt(secret, { role: "anon", expiresInSeconds: 10 * 365 * 86400 });
+    const anonKey = await auth.mint({ role: "anon", expiresInSeconds: 10 * 365 * 86400 });
+    const secretKey = configured(config.callers, "callers").serviceKeys[0];
     const functionsUrl = `${gatewayUrl}/functions/v1`;
 
     if (opts.scheduler ?? true) {
@@ -164,13 +191,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     return {
       config,
+      settings,
       engine,
       databaseUrl,
       gatewayUrl,
       functionsUrl,
       sandbox,
       serviceRoleKey,
+      secretKey,
       anonKey,
+      mintJwt: auth.mint,
       sql,
       gatewayEnv,
       gatewayPid: gateway.child.pid!,

@@ -2,7 +2,6 @@
 //   npm start -- --reset   wipe the embedded database first
 //   npm start -- --seed    load the demo organisations, chapters, coordinators and mentors
 import { readEnvironment } from "../shared/config.ts";
-import { mintJwt } from "../shared/jwt.ts";
 import { DEMO, seedDemo } from "./seed-data.ts";
 import { startStack } from "./stack.ts";
 
@@ -22,7 +21,7 @@ const stack = await startStack({
 
 if (args.has("--seed")) await seedDemo(stack.sql);
 
-const coordinatorJwt = await mintJwt(stack.config.supabase.jwtSecret, {
+const coordinatorJwt = await stack.mintJwt({
   role: "authenticated",
   sub: DEMO.coordinatorUserId,
   email: DEMO.coordinatorEmail,
@@ -30,7 +29,7 @@ const coordinatorJwt = await mintJwt(stack.config.supabase.jwtSecret, {
 });
 
 const database = stack.engine === "pglite"
-  ? `${stack.databaseUrl}  (embedded PGlite, data in ${stack.config.database.dataDir}/pglite)`
+  ? `${stack.databaseUrl}  (embedded PGlite, data in ${stack.settings.dataDir}/pglite)`
   : `${stack.databaseUrl.replace(/\/\/[^@/]*@/, "//…@")}  (DATABASE_URL)`;
 
 const sandbox = stack.sandbox?.url ?? "(not started: DYNAMICS_WEBHOOK_URL is set)";
@@ -43,8 +42,10 @@ HLF Dynamics Sync — local stack is up
   Dynamics sandbox    ${sandbox}
 
   service_role JWT    ${stack.serviceRoleKey}
+  secret API key      ${stack.secretKey}   (service callers, in the apikey header)
   anon JWT            ${stack.anonKey}
   coordinator JWT     ${coordinatorJwt}
+                      (ES256, verified against ${stack.gatewayUrl}/auth/v1/.well-known/jwks.json)
                       (demo coordinator ${DEMO.coordinatorEmail}; load the demo data with --seed)
 
   Try it (the demo coordinator asks for a mentor's sync status, as the Flutter app does):

@@ -1,23 +1,20 @@
 // The one place that reads the environment. Every variable is declared here, validated once with zod,
 // and turned into a typed Config; an invalid value fails fast with an error naming the variable
 // (never echoing its value: several are secrets).
+//
+// Fail-closed: no secret and no Dynamics URL has a default. Each function states what it needs
+// (`Need`); a needed section with a missing value, any well-known local secret outside the local stack
+// (HLF_LOCAL_STACK=true) and a loopback or plain-http Dynamics URL without
+// DYNAMICS_ALLOW_INSECURE_URL=true are ConfigErrors. The local stack supplies its values from its own
+// profile (local/env.ts).
 import { z } from "zod";
+import type { JSONWebKeySet } from "jose";
 import type { DynamicsAuthOptions } from "./dynamics-auth.ts";
+import { isWellKnownLocalSecret } from "./well-known-secrets.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Supabase's well-known local JWT secret (the CLI's default); real projects override it. */
-export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
-
-export const LOCAL_PORTS = {
-  gateway: 54321,
-  database: 54322,
-  sandbox: 54329,
-} as const;
-
-const SANDBOX = `http://127.0.0.1:${LOCAL_PORTS.sandbox}`;
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().trim().regex(
     /^\d+$/,
     `expected a whole number between ${min} and ${max}`,
@@ -34,70 +31,151 @@ const list = z.string().transform((v) => v.split(",").map((s) => s.trim()).filte
   .pipe(
     z.array(z.string()).min(1, "expected at least one comma-separated value"),
   );
+const json = z.string().transform((v, ctx) => {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "expected JSON" });
+    return z.NEVER;
+  }
+});
+/** Supabase's form: `{"default":"sb_secret_…","other":"sb_secret_…"}`. */
+const namedKeys = json.pipe(
+  z.record(z.string(), z.string().min(1)).transform((keys) => Object.values(keys)).pipe(
+    z.array(z.string()).min(1, "expected at least one key"),
+  ),
+);
+/** `{"keys":[…]}` or a bare array of JWKs, as Supabase injects SUPABASE_JWKS. */
+const jwks = json.pipe(
+  z.union([
+    z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }),
+    z.array(z.looseObject({ kty: z.string() })).transform((keys) => ({ keys })),
+  ]),
+).transform((set) => set as unknown as JSONWebKeySet);
 
-/** Every variable the project reads, with its local default (`undefined`: optional, no default). */
+export interface VariableSpec {
+  doc: string;
+  schema: z.ZodType;
+  /** The default for a tunable; secrets and URLs never have one. */
+  fallback: string | undefined;
+}
+
+export interface VariableInfo {
+  name: string;
+  doc: string;
+  fallback: string | undefined;
+}
+
+export type Parsed<T extends Record<string, VariableSpec>> = {
+  [K in keyof T]: z.output<T[K]["schema"]> | undefined;
+};
+
+export class ConfigError extends Error {
+  readonly kind = "misconfigured";
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses `env` against declared variables (shared here, the local stack's in local/env.ts). */
+export function parseVariables<T extends Record<string, VariableSpec>>(
+  specs: T,
+  env: Env,
+): Parsed<T> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { schema, fallback }] of Object.entries(specs)) {
+    const raw = env[name] === undefined || env[name] === "" ? fallback : env[name];
+    if (raw === undefined) {
+      out[name] = undefined;
+      continue;
+    }
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      throw new ConfigError(name, result.error.issues.map((i) => i.message).join("; "));
+    }
+    out[name] = result.data;
+  }
+  return out as Parsed<T>;
+}
+
+export function describeVariables(specs: Record<string, VariableSpec>): VariableInfo[] {
+  return Object.entries(specs).map(([name, v]) => ({ name, doc: v.doc, fallback: v.fallback }));
+}
+/** Every variable the functions read, with the default of each tunable. */
 const variables = {
-  SUPABASE_DB_URL: {
-    doc: "Postgres URL; set by Supabase in deployed functions. Takes precedence over DATABASE_URL.",
+  HLF_LOCAL_STACK: {
+    doc: "Set only by the local stack and the tests: permits the well-known local secrets.",
+    schema: bool,
+    fallback: "false",
+  },
+  DATABASE_URL: {
+    doc:
+      "Postgres URL of the functions; wins over SUPABASE_DB_URL (the transaction pooler, port 6543).",
     schema: url,
     fallback: undefined,
   },
-  DATABASE_URL: {
-    doc: "Postgres URL for the local stack and tests; unset = embedded PGlite on DB_PORT.",
+  SUPABASE_DB_URL: {
+    doc: "Postgres URL Supabase injects into deployed functions (a direct connection).",
     schema: url,
     fallback: undefined,
   },
   DB_POOL_MAX: {
-    doc: "Connections per process (each edge isolate, the local gateway).",
+    doc: "Connections per pool; each isolate has up to two pools (requests, dispatcher).",
     schema: int(1, 100),
     fallback: "4",
   },
-  LOCAL_DATA_DIR: {
-    doc: "Where the embedded PGlite keeps its data (git-ignored).",
-    schema: z.string().min(1),
-    fallback: ".local-data",
-  },
   SUPABASE_URL: {
-    doc: "Base URL of the Supabase project (the local gateway locally).",
+    doc:
+      "Base URL of the Supabase project (injected); user JWTs' issuer and the JWKS live under it.",
     schema: url,
-    fallback: `http://127.0.0.1:${LOCAL_PORTS.gateway}`,
+    fallback: undefined,
+  },
+  SUPABASE_JWKS: {
+    doc: "The project's JWKS, inline (injected); unset = fetched from SUPABASE_URL/auth/v1.",
+    schema: jwks,
+    fallback: undefined,
+  },
+  JWKS_TIMEOUT_MS: {
+    doc: "Timeout of one fetch of the project's JWKS.",
+    schema: int(1, 60_000),
+    fallback: "5000",
+  },
+  JWKS_CACHE_SECONDS: {
+    doc: "How long a fetched JWKS is trusted before it is fetched again.",
+    schema: int(1, 86_400),
+    fallback: "600",
   },
   JWT_SECRET: {
-    doc:
-      "The project's JWT secret, for the functions' own role checks (supabase secrets set JWT_SECRET=...).",
+    doc: "Legacy JWT secret: set it only to keep accepting HS256 tokens signed with it.",
     schema: z.string().min(32, "must be at least 32 characters"),
     fallback: undefined,
   },
-  SUPABASE_JWT_SECRET: {
-    doc: "Fallback name for the JWT secret; locally Supabase's well-known default.",
-    schema: z.string().min(32, "must be at least 32 characters"),
-    fallback: LOCAL_JWT_SECRET,
+  SUPABASE_SECRET_KEYS: {
+    doc:
+      'Secret API keys, {"name":"sb_secret_…"} (injected): service callers send one in `apikey`.',
+    schema: namedKeys,
+    fallback: undefined,
   },
-  GATEWAY_PORT: {
-    doc: "Local functions gateway port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.gateway),
-  },
-  DB_PORT: {
-    doc: "Local embedded Postgres (PGlite) wire-protocol port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.database),
-  },
-  SANDBOX_PORT: {
-    doc: "Local Dynamics sandbox port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.sandbox),
+  SUPABASE_SERVICE_ROLE_KEY: {
+    doc: "Legacy service-role JWT (injected): accepted from service callers as it is.",
+    schema: secret,
+    fallback: undefined,
   },
   DYNAMICS_SYNC_ENABLED: {
     doc: "Feature flag: false queues events as held and sends nothing until it is turned on again.",
     schema: bool,
     fallback: "true",
   },
+  DYNAMICS_ALLOW_INSECURE_URL: {
+    doc: "Permit a loopback or plain-http Dynamics URL (rehearsals against the sandbox only).",
+    schema: bool,
+    fallback: "false",
+  },
   DYNAMICS_WEBHOOK_URL: {
-    doc:
-      "Where outbound webhooks go. Setting it means a real Dynamics: the local sandbox is not started.",
+    doc: "Where outbound webhooks go (https). Unset locally: the stack starts its sandbox.",
     schema: url,
-    fallback: `${SANDBOX}/api/data/v9.2/hlf_certificationwebhooks`,
+    fallback: undefined,
   },
   DYNAMICS_AUTH_MODE: {
     doc: "oauth2 (Entra ID client credentials) or apikey.",
@@ -107,22 +185,22 @@ const variables = {
   DYNAMICS_TOKEN_URL: {
     doc: "OAuth2 token endpoint (Entra ID form: .../oauth2/v2.0/token).",
     schema: url,
-    fallback: `${SANDBOX}/hlf-sandbox/oauth2/v2.0/token`,
+    fallback: undefined,
   },
   DYNAMICS_CLIENT_ID: {
     doc: "OAuth2 client id.",
     schema: z.string().min(1),
-    fallback: "hlf-sync-local",
+    fallback: undefined,
   },
   DYNAMICS_CLIENT_SECRET: {
     doc: "OAuth2 client secret.",
     schema: secret,
-    fallback: "local-dynamics-client-secret",
+    fallback: undefined,
   },
   DYNAMICS_SCOPE: {
     doc: "OAuth2 scope (Dataverse: https://<org>.crm.dynamics.com/.default).",
     schema: z.string().min(1),
-    fallback: `${SANDBOX}/.default`,
+    fallback: undefined,
   },
   DYNAMICS_API_KEY_HEADER: {
     doc: "Header carrying the key in apikey mode.",
@@ -142,12 +220,12 @@ const variables = {
   DYNAMICS_SIGNING_SECRET: {
     doc: "HMAC secret for outbound signatures (whsec_<base64> or plain text).",
     schema: secret,
-    fallback: "local-outbound-signing-secret",
+    fallback: undefined,
   },
   DYNAMICS_INBOUND_SECRETS: {
     doc: "Comma-separated secrets accepted on inbound webhooks (several during rotation).",
     schema: list,
-    fallback: "local-inbound-signing-secret",
+    fallback: undefined,
   },
   DYNAMICS_MAX_RETRIES: {
     doc: "In-request retries after the first attempt.",
@@ -239,49 +317,59 @@ const variables = {
     schema: z.enum(["debug", "info", "warn", "error", "silent"]),
     fallback: "info",
   },
-} satisfies Record<string, { doc: string; schema: z.ZodType; fallback: string | undefined }>;
+} satisfies Record<string, VariableSpec>;
 
 export type VariableName = keyof typeof variables;
-type Parsed = {
-  [K in VariableName]: z.output<(typeof variables)[K]["schema"]> | undefined;
-};
+type Values = Parsed<typeof variables>;
 
-/** Names and local defaults, in declaration order: the source of `.env.example`. */
-export const VARIABLES: ReadonlyArray<
-  { name: VariableName; doc: string; fallback: string | undefined }
-> = Object.entries(variables).map(([name, v]) => ({
-  name: name as VariableName,
-  doc: v.doc,
-  fallback: v.fallback,
-}));
+/** Names and defaults, in declaration order: the source of `.env.example`. */
+export const VARIABLES: readonly VariableInfo[] = describeVariables(variables);
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
-    super(`Invalid configuration: ${variable} ${reason}`);
-    this.name = "ConfigError";
-  }
-}
+/** What a function uses; only those sections must be configured for it to serve. */
+export type Need = "database" | "callers" | "outbound" | "inbound";
+export const ALL_NEEDS: readonly Need[] = ["database", "callers", "outbound", "inbound"];
 
 /** Same shape the Dynamics client takes, with the refresh skew always set. */
 export type DynamicsAuthConfig =
   | (Extract<DynamicsAuthOptions, { mode: "oauth2" }> & { refreshSkewSeconds: number })
   | Extract<DynamicsAuthOptions, { mode: "apikey" }>;
 
+export interface DatabaseConfig {
+  url: string;
+  poolMax: number;
+}
+
+/** How callers of the JWT-protected functions are verified (shared/jwt.ts). */
+export interface CallerAuthConfig {
+  /** Issuer of user JWTs, `${SUPABASE_URL}/auth/v1`; the JWKS is served under it. */
+  authUrl: string;
+  /** Inline JWKS; undefined: fetched from `${authUrl}/.well-known/jwks.json`. */
+  jwks: JSONWebKeySet | undefined;
+  jwksTimeoutMs: number;
+  jwksCacheSeconds: number;
+  /** Legacy HS256 secret; HS256 is refused without it. */
+  jwtSecret: string | undefined;
+  /** Opaque keys that make a service caller: secret API keys and the legacy service-role JWT. */
+  serviceKeys: string[];
+}
+
+export interface OutboundConfig {
+  webhookUrl: string;
+  auth: DynamicsAuthConfig;
+  signingSecret: string;
+}
+
 export interface Config {
-  database: {
-    /** Explicit server URL; undefined means the embedded PGlite of the local stack. */
-    url: string | undefined;
-    poolMax: number;
-    dataDir: string;
-  };
-  supabase: { url: string; jwtSecret: string };
-  ports: { gateway: number; database: number; sandbox: number };
+  /** HLF_LOCAL_STACK: the well-known local secrets are permitted. */
+  local: boolean;
+  /** Said once at start (an insecure Dynamics URL permitted for a rehearsal). */
+  warnings: string[];
+  /** Sections are undefined when not configured and not needed. */
+  database: DatabaseConfig | undefined;
+  callers: CallerAuthConfig | undefined;
+  outbound: OutboundConfig | undefined;
   dynamics: {
     enabled: boolean;
-    webhookUrl: string;
-    auth: DynamicsAuthConfig;
-    signingSecret: string;
-    inboundSecrets: string[];
     retry: {
       maxRetries: number;
       baseDelayMs: number;
@@ -301,81 +389,141 @@ export interface Config {
     rescheduleCapSeconds: number;
     maxAgeHours: number;
   };
-  inbound: { toleranceSeconds: number; maxBodyBytes: number };
+  inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
-function parseVariables(env: Env): Parsed {
-  const out: Record<string, unknown> = {};
-  for (const [name, { schema, fallback }] of Object.entries(variables)) {
-    const raw = env[name] === undefined || env[name] === "" ? fallback : env[name];
-    if (raw === undefined) {
-      out[name] = undefined;
-      continue;
-    }
-    const result = (schema as z.ZodType).safeParse(raw);
-    if (!result.success) {
-      throw new ConfigError(
-        name,
-        result.error.issues.map((i) => i.message).join("; "),
-      );
-    }
-    out[name] = result.data;
-  }
-  return out as Parsed;
-}
-
-function required<T>(name: VariableName, value: T | undefined, why: string): T {
-  if (value === undefined) throw new ConfigError(name, `is required ${why}`);
+function required<T>(name: VariableName, value: T | undefined, why = ""): T {
+  if (value === undefined) throw new ConfigError(name, `is required${why}`);
   return value;
 }
 
-function dynamicsAuth(v: Parsed): DynamicsAuthConfig {
+const SECRET_VARIABLES: readonly VariableName[] = [
+  "JWT_SECRET",
+  "SUPABASE_SECRET_KEYS",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "DYNAMICS_CLIENT_SECRET",
+  "DYNAMICS_API_KEY",
+  "DYNAMICS_SIGNING_SECRET",
+  "DYNAMICS_INBOUND_SECRETS",
+];
+
+function refuseWellKnownSecrets(v: Values): void {
+  if (v.HLF_LOCAL_STACK) return;
+  for (const name of SECRET_VARIABLES) {
+    const value = v[name] as string | string[] | undefined;
+    const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+    if (values.some(isWellKnownLocalSecret)) {
+      throw new ConfigError(
+        name,
+        "is a well-known local value published in the README; set the real secret",
+      );
+    }
+  }
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1?\]|0\.0\.0\.0)$/i;
+
+/** A Dynamics URL must be public https unless the rehearsal switch is on (then: one warning). */
+function dynamicsUrl(name: VariableName, value: string, v: Values, warnings: string[]): string {
+  const { protocol, hostname } = new URL(value);
+  const insecure = protocol !== "https:" || LOOPBACK.test(hostname) ||
+    hostname.endsWith(".localhost");
+  if (!insecure) return value;
+  if (!v.DYNAMICS_ALLOW_INSECURE_URL) {
+    throw new ConfigError(
+      name,
+      "must be an https URL of a non-loopback host (DYNAMICS_ALLOW_INSECURE_URL=true permits it for rehearsals)",
+    );
+  }
+  warnings.push(`${name} is loopback or plain http (DYNAMICS_ALLOW_INSECURE_URL=true)`);
+  return value;
+}
+
+function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthConfig {
   if (v.DYNAMICS_AUTH_MODE === "apikey") {
     return {
       mode: "apikey",
       header: v.DYNAMICS_API_KEY_HEADER!,
-      key: required(
-        "DYNAMICS_API_KEY",
-        v.DYNAMICS_API_KEY,
-        "when DYNAMICS_AUTH_MODE=apikey",
-      ),
+      key: required("DYNAMICS_API_KEY", v.DYNAMICS_API_KEY, " when DYNAMICS_AUTH_MODE=apikey"),
     };
   }
+  const oauth2 = " when DYNAMICS_AUTH_MODE=oauth2";
   return {
     mode: "oauth2",
-    tokenUrl: v.DYNAMICS_TOKEN_URL!,
-    clientId: v.DYNAMICS_CLIENT_ID!,
-    clientSecret: v.DYNAMICS_CLIENT_SECRET!,
-    scope: v.DYNAMICS_SCOPE!,
+    tokenUrl: dynamicsUrl(
+      "DYNAMICS_TOKEN_URL",
+      required("DYNAMICS_TOKEN_URL", v.DYNAMICS_TOKEN_URL, oauth2),
+      v,
+      warnings,
+    ),
+    clientId: required("DYNAMICS_CLIENT_ID", v.DYNAMICS_CLIENT_ID, oauth2),
+    clientSecret: required("DYNAMICS_CLIENT_SECRET", v.DYNAMICS_CLIENT_SECRET, oauth2),
+    scope: required("DYNAMICS_SCOPE", v.DYNAMICS_SCOPE, oauth2),
     refreshSkewSeconds: v.DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS!,
   };
 }
 
-/** Validates `env` into a Config; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Env = readEnvironment()): Config {
-  const v = parseVariables(env);
+/**
+ * A section is built when needed, or when any of its variables is set (so a half-configured
+ * section fails at start even where it is optional); otherwise it is undefined.
+ */
+function section<T>(
+  needed: boolean,
+  v: Values,
+  names: readonly VariableName[],
+  build: () => T,
+): T | undefined {
+  return needed || names.some((n) => v[n] !== undefined) ? build() : undefined;
+}
+
+/**
+ * Validates `env` into a Config; throws ConfigError naming the first bad variable. `needs` are the
+ * sections the caller uses: each must be fully configured.
+ */
+export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] = []): Config {
+  const v = parseVariables(variables, env);
+  refuseWellKnownSecrets(v);
+  const warnings: string[] = [];
+  const need = (n: Need) => needs.includes(n);
   return {
-    database: {
-      url: v.SUPABASE_DB_URL ?? v.DATABASE_URL,
+    local: v.HLF_LOCAL_STACK!,
+    warnings,
+    database: section(need("database"), v, ["DATABASE_URL", "SUPABASE_DB_URL"], () => ({
+      url: v.DATABASE_URL ?? required("SUPABASE_DB_URL", v.SUPABASE_DB_URL, " (or DATABASE_URL)"),
       poolMax: v.DB_POOL_MAX!,
-      dataDir: v.LOCAL_DATA_DIR!,
-    },
-    supabase: {
-      url: v.SUPABASE_URL!,
-      jwtSecret: v.JWT_SECRET ?? v.SUPABASE_JWT_SECRET!,
-    },
-    ports: {
-      gateway: v.GATEWAY_PORT!,
-      database: v.DB_PORT!,
-      sandbox: v.SANDBOX_PORT!,
-    },
+    })),
+    callers: section(need("callers"), v, ["SUPABASE_URL"], () => {
+      const base = required("SUPABASE_URL", v.SUPABASE_URL).replace(/\/+$/, "");
+      return {
+        authUrl: `${base}/auth/v1`,
+        jwks: v.SUPABASE_JWKS,
+        jwksTimeoutMs: v.JWKS_TIMEOUT_MS!,
+        jwksCacheSeconds: v.JWKS_CACHE_SECONDS!,
+        jwtSecret: v.JWT_SECRET,
+        serviceKeys: [
+          ...(v.SUPABASE_SECRET_KEYS ?? []),
+          ...(v.SUPABASE_SERVICE_ROLE_KEY ? [v.SUPABASE_SERVICE_ROLE_KEY] : []),
+        ],
+      };
+    }),
+    outbound: section(
+      need("outbound"),
+      v,
+      ["DYNAMICS_WEBHOOK_URL"],
+      () => ({
+        webhookUrl: dynamicsUrl(
+          "DYNAMICS_WEBHOOK_URL",
+          required("DYNAMICS_WEBHOOK_URL", v.DYNAMICS_WEBHOOK_URL),
+          v,
+          warnings,
+        ),
+        auth: dynamicsAuth(v, warnings),
+        signingSecret: required("DYNAMICS_SIGNING_SECRET", v.DYNAMICS_SIGNING_SECRET),
+      }),
+    ),
     dynamics: {
       enabled: v.DYNAMICS_SYNC_ENABLED!,
-      webhookUrl: v.DYNAMICS_WEBHOOK_URL!,
-      auth: dynamicsAuth(v),
-      signingSecret: v.DYNAMICS_SIGNING_SECRET!,
-      inboundSecrets: v.DYNAMICS_INBOUND_SECRETS!,
       retry: {
         maxRetries: v.DYNAMICS_MAX_RETRIES!,
         baseDelayMs: v.DYNAMICS_BACKOFF_BASE_MS!,
@@ -401,9 +549,20 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     inbound: {
       toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS!,
       maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES!,
+      secrets: need("inbound")
+        ? required("DYNAMICS_INBOUND_SECRETS", v.DYNAMICS_INBOUND_SECRETS)
+        : v.DYNAMICS_INBOUND_SECRETS,
     },
     logLevel: v.LOG_LEVEL!,
   };
+}
+
+/** A section the caller declared as needed (its absence is a programming error, said clearly). */
+export function configured<T>(value: T | undefined, need: Need): T {
+  if (value === undefined) {
+    throw new ConfigError(need, "section is used but was not declared needed");
+  }
+  return value;
 }
 
 /** The seam: `Deno.env` under Deno, `process.env` under Node. */
@@ -414,12 +573,4 @@ export function readEnvironment(): Env {
   };
   if (g.Deno) return g.Deno.env.toObject();
   return g.process?.env ?? {};
-}
-
-let cached: Config | undefined;
-
-/** The process-wide config, validated on first use (entrypoints call it at start to fail fast). */
-export function getConfig(): Config {
-  cached ??= loadConfig();
-  return cached;
 }

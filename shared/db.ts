@@ -1,14 +1,25 @@
 // The SQL client (postgres.js). One pool per process; on the embedded PGlite every connection shares
 // the one database session, so the pool is kept small and nothing relies on session state.
 import postgres from "postgres";
-import type { Config } from "./config.ts";
+import type { DatabaseConfig } from "./config.ts";
 
 export type Sql = postgres.Sql;
 
-/** The configured server, or the local stack's embedded PGlite on its wire-protocol port. */
-export function databaseUrl(config: Config): string {
-  return config.database.url ??
-    `postgres://postgres@127.0.0.1:${config.ports.database}/postgres`;
+/** Supavisor's and PgBouncer's transaction-mode port on Supabase. */
+const TRANSACTION_POOLER_PORT = "6543";
+
+/**
+ * The URL postgres.js is given and whether it may prepare statements. Behind a transaction pooler
+ * (port 6543, or `pgbouncer=true` as Prisma and others spell it) consecutive statements can run on
+ * different server connections, so prepared statements are off. The `pgbouncer` parameter is
+ * removed: postgres.js would send it to the server as a startup parameter, which Postgres refuses.
+ */
+export function connectionFor(url: string): { url: string; prepare: boolean } {
+  const parsed = new URL(url);
+  const flag = parsed.searchParams.get("pgbouncer");
+  parsed.searchParams.delete("pgbouncer");
+  const pooled = parsed.port === TRANSACTION_POOLER_PORT || flag === "true";
+  return { url: flag === null ? url : parsed.toString(), prepare: !pooled };
 }
 
 export interface SqlOptions {
@@ -23,9 +34,11 @@ export interface SqlOptions {
   asyncCommit?: boolean;
 }
 
-export function createSql(config: Config, opts: SqlOptions = {}): Sql {
-  return postgres(databaseUrl(config), {
-    max: config.database.poolMax,
+export function createSql(database: DatabaseConfig, opts: SqlOptions = {}): Sql {
+  const { url, prepare } = connectionFor(database.url);
+  return postgres(url, {
+    max: database.poolMax,
+    prepare,
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},

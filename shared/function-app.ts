@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { MiddlewareHandler } from "hono";
 import { jsonError } from "./http.ts";
-import { bearerToken, type Caller, type CallerRole, verifyCaller } from "./jwt.ts";
+import type { Caller, CallerRole, CallerVerifier } from "./jwt.ts";
 import type { Logger } from "./logger.ts";
 
 export type FunctionEnv = { Variables: { caller: Caller } };
@@ -37,18 +37,20 @@ export function createFunctionApp(
   return app;
 }
 
-/** Verifies the JWT and admits only the given roles: 401 without a valid token, 403 for other roles. */
+/**
+ * Verifies the caller and admits only the given roles: 401 without valid credentials, 403 for other
+ * roles, 503 when the project's keys cannot be fetched.
+ */
 export function requireRole(
-  jwtSecret: string,
+  callers: CallerVerifier,
   roles: readonly CallerRole[],
 ): MiddlewareHandler<FunctionEnv> {
   return async (c, next) => {
-    const result = await verifyCaller(
-      bearerToken(c.req.raw.headers),
-      jwtSecret,
-    );
+    const result = await callers.verify(c.req.raw.headers);
     if (!result.ok) {
-      return jsonError(c, 401, result.reason, "a valid JWT is required");
+      return result.reason === "auth_unavailable"
+        ? jsonError(c, 503, result.reason, "the project's signing keys are unavailable; retry")
+        : jsonError(c, 401, result.reason, "a valid JWT or API key is required");
     }
     if (!roles.includes(result.caller.role)) {
       return jsonError(

@@ -1,6 +1,21 @@
-// Verifies Supabase-style HS256 JWTs (the project's JWT secret) and classifies the caller by role.
-// jose does the verification: it rejects `alg: none`, other algorithms, bad signatures and expired tokens.
-import { errors, jwtVerify, SignJWT } from "jose";
+// Who is calling: Supabase user JWTs verified with jose against the project's JWKS (ES256/RS256 as
+// Supabase signs them today), HS256 only where the legacy JWT secret is configured, and service
+// callers by an opaque key (a secret API key `sb_secret_…` or the legacy service-role JWT) compared
+// in constant time. jose rejects `alg: none`, algorithms not listed, unknown keys, bad signatures and
+// expired tokens; the claims it cannot know about (role, sub, aud, iss) are checked here, and any
+// malformed claim is a refusal, never an exception.
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from "jose";
+import type { CallerAuthConfig } from "./config.ts";
+import { timingSafeEqual } from "./signer.ts";
+import { Uuid } from "./validation.ts";
 
 export type CallerRole = "anon" | "authenticated" | "service_role";
 
@@ -16,24 +31,21 @@ export type JwtFailure =
   | "missing_token"
   | "invalid_token"
   | "expired_token"
-  | "unknown_role";
+  | "unknown_role"
+  /** The project's JWKS could not be fetched: not the caller's fault (503). */
+  | "auth_unavailable";
 
-export type CallerResult = { ok: true; caller: Caller } | {
-  ok: false;
-  reason: JwtFailure;
-};
+export type CallerResult = { ok: true; caller: Caller } | { ok: false; reason: JwtFailure };
+
+export interface CallerVerifier {
+  verify(headers: Headers): Promise<CallerResult>;
+}
 
 const ROLES: readonly CallerRole[] = ["anon", "authenticated", "service_role"];
-
-const keyCache = new Map<string, Uint8Array>();
-function keyFor(secret: string): Uint8Array {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = new TextEncoder().encode(secret);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
+/** What Supabase Auth signs with today (asymmetric signing keys). */
+const ASYMMETRIC = ["ES256", "RS256", "EdDSA"];
+/** Supabase's audience claim on user tokens. */
+const USER_AUDIENCE = "authenticated";
 
 /** The bearer token of a request: `Authorization: Bearer …`, else the `apikey` header (as Supabase). */
 export function bearerToken(headers: Headers): string | null {
@@ -45,57 +57,94 @@ export function bearerToken(headers: Headers): string | null {
   return headers.get("apikey")?.trim() || null;
 }
 
-export async function verifyCaller(
-  token: string | null,
-  secret: string,
-  nowSeconds?: number,
-): Promise<CallerResult> {
-  if (!token) return { ok: false, reason: "missing_token" };
-  try {
-    const { payload } = await jwtVerify(token, keyFor(secret), {
-      algorithms: ["HS256"],
-      currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
-    });
-    const role = payload.role;
-    if (typeof role !== "string" || !ROLES.includes(role as CallerRole)) {
-      return { ok: false, reason: "unknown_role" };
-    }
-    const userId = role === "authenticated" && typeof payload.sub === "string" ? payload.sub : null;
-    if (role === "authenticated" && !userId) {
-      return { ok: false, reason: "invalid_token" };
-    }
-    return {
-      ok: true,
-      caller: { role: role as CallerRole, userId, claims: { ...payload } },
-    };
-  } catch (err) {
-    return {
-      ok: false,
-      reason: err instanceof errors.JWTExpired ? "expired_token" : "invalid_token",
-    };
+/** A JWT has three dot-separated parts; Supabase's API keys (`sb_…`) are opaque. */
+const looksLikeJwt = (token: string) => token.split(".").length === 3;
+
+const encoder = new TextEncoder();
+const digest = async (value: string) =>
+  new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
+
+/** Constant time over equal-length digests, so neither content nor length leaks. */
+async function matchesAny(candidate: string, keys: readonly string[]): Promise<boolean> {
+  const mine = await digest(candidate);
+  let found = false;
+  for (const key of keys) found = timingSafeEqual(mine, await digest(key)) || found;
+  return found;
+}
+
+const refuse = (reason: JwtFailure): CallerResult => ({ ok: false, reason });
+const SERVICE: CallerResult = {
+  ok: true,
+  caller: { role: "service_role", userId: null, claims: { role: "service_role" } },
+};
+
+/** Claims jose verified cryptographically but cannot judge: role, and for users sub, aud and iss. */
+function callerFrom(payload: JWTPayload, issuer: string): CallerResult {
+  const role = payload.role;
+  if (typeof role !== "string" || !ROLES.includes(role as CallerRole)) {
+    return refuse("unknown_role");
   }
+  if (role !== "authenticated") {
+    return { ok: true, caller: { role: role as CallerRole, userId: null, claims: { ...payload } } };
+  }
+  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const sub = Uuid.safeParse(payload.sub);
+  if (!sub.success || !aud.includes(USER_AUDIENCE) || payload.iss !== issuer) {
+    return refuse("invalid_token");
+  }
+  return { ok: true, caller: { role: "authenticated", userId: sub.data, claims: { ...payload } } };
 }
 
-export interface MintOptions {
-  role: CallerRole;
-  sub?: string;
-  email?: string;
-  expiresInSeconds?: number;
-  nowSeconds?: number;
+export interface CallerVerifierDeps {
+  fetch?: typeof fetch;
+  /** Seconds since the epoch (tests). */
+  nowSeconds?: () => number;
 }
 
-/** Mints a token like Supabase Auth does (local stack, seed and tests). */
-export function mintJwt(secret: string, opts: MintOptions): Promise<string> {
-  const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = {
-    role: opts.role,
-    iss: "supabase-local",
+export function createCallerVerifier(
+  config: CallerAuthConfig,
+  deps: CallerVerifierDeps = {},
+): CallerVerifier {
+  const jwks: JWTVerifyGetKey = config.jwks
+    ? createLocalJWKSet(config.jwks)
+    : createRemoteJWKSet(new URL(`${config.authUrl}/.well-known/jwks.json`), {
+      timeoutDuration: config.jwksTimeoutMs,
+      cacheMaxAge: config.jwksCacheSeconds * 1000,
+      ...(deps.fetch ? { [customFetch]: deps.fetch } : {}),
+    });
+  const hs256 = config.jwtSecret === undefined ? undefined : encoder.encode(config.jwtSecret);
+  const getKey: JWTVerifyGetKey = (header, token) =>
+    header.alg === "HS256" && hs256 ? hs256 : jwks(header, token);
+  const algorithms = hs256 ? [...ASYMMETRIC, "HS256"] : ASYMMETRIC;
+
+  async function verifyJwt(token: string): Promise<CallerResult> {
+    try {
+      const now = deps.nowSeconds?.();
+      const { payload } = await jwtVerify(token, getKey, {
+        algorithms,
+        requiredClaims: ["exp"],
+        currentDate: now === undefined ? undefined : new Date(now * 1000),
+      });
+      return callerFrom(payload, config.authUrl);
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) return refuse("expired_token");
+      if (err instanceof errors.JWKSTimeout || err instanceof TypeError) {
+        return refuse("auth_unavailable");
+      }
+      return refuse("invalid_token");
+    }
+  }
+
+  return {
+    async verify(headers) {
+      const token = bearerToken(headers);
+      // A service caller's key may come in either header (pg_net sends only `apikey`).
+      for (const candidate of new Set([headers.get("apikey")?.trim(), token])) {
+        if (candidate && await matchesAny(candidate, config.serviceKeys)) return SERVICE;
+      }
+      if (!token) return refuse("missing_token");
+      // An opaque key that matched nothing (a publishable key, say) is no caller of ours.
+      return looksLikeJwt(token) ? verifyJwt(token) : refuse("invalid_token");
+    },
   };
-  if (opts.email) claims.email = opts.email;
-  const jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt(now)
-    .setExpirationTime(now + (opts.expiresInSeconds ?? 3600));
-  if (opts.sub) jwt.setSubject(opts.sub);
-  return jwt.sign(keyFor(secret));
 }

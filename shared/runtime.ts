@@ -1,10 +1,10 @@
 // Production wiring: one set of long-lived dependencies per process (an edge isolate, or the local
 // gateway), built from the validated config. The Dynamics client is per process so its token cache
 // and circuit breaker are shared by every request the process serves. Tests build their own.
-import type { Config } from "./config.ts";
-import { getConfig } from "./config.ts";
+import { type Config, configured } from "./config.ts";
 import { createSql, type Sql } from "./db.ts";
 import { createDynamicsClient, type DynamicsClient } from "./dynamics-client.ts";
+import { type CallerVerifier, createCallerVerifier } from "./jwt.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createSyncService, type SyncService } from "./sync-service.ts";
 
@@ -14,19 +14,34 @@ export interface Runtime {
   /** Opened on first use, so a function that never touches the database never connects. */
   readonly sql: Sql;
   readonly sync: SyncService;
+  /** Verifies the callers of the JWT-protected functions. */
+  readonly callers: CallerVerifier;
   close(): Promise<void>;
+}
+
+/** Every configured secret, for redaction of anything the Dynamics client reports. */
+function knownSecrets(config: Config): string[] {
+  const auth = config.outbound?.auth;
+  return [
+    config.outbound?.signingSecret,
+    auth?.mode === "oauth2" ? auth.clientSecret : auth?.key,
+    ...(config.inbound.secrets ?? []),
+    config.callers?.jwtSecret,
+    ...(config.callers?.serviceKeys ?? []),
+  ].filter((s): s is string => s !== undefined);
 }
 
 export function dynamicsClientFor(config: Config, fetchImpl?: typeof fetch): DynamicsClient {
   const d = config.dynamics;
+  const outbound = configured(config.outbound, "outbound");
   return createDynamicsClient({
-    webhookUrl: d.webhookUrl,
-    auth: d.auth,
+    webhookUrl: outbound.webhookUrl,
+    auth: outbound.auth,
     retry: d.retry,
     attemptTimeoutMs: d.attemptTimeoutMs,
     budgetMs: d.budgetMs,
     circuit: d.circuit,
-    secrets: [d.signingSecret, ...d.inboundSecrets, config.supabase.jwtSecret],
+    secrets: knownSecrets(config),
     fetch: fetchImpl,
   });
 }
@@ -41,7 +56,7 @@ export function syncServiceFor(
     log: deps.log,
     owner: deps.owner ?? `dispatcher-${crypto.randomUUID().slice(0, 8)}`,
     enabled: config.dynamics.enabled,
-    signingSecret: config.dynamics.signingSecret,
+    signingSecret: configured(config.outbound, "outbound").signingSecret,
     policy: {
       maxAttempts: config.sync.maxAttempts,
       rescheduleBaseSeconds: config.sync.rescheduleBaseSeconds,
@@ -55,25 +70,30 @@ export function syncServiceFor(
   });
 }
 
-export function createRuntime(config: Config = getConfig()): Runtime {
-  const log = createLogger(config.logLevel);
+/** `config` was loaded with the needs of what will run on this runtime (see shared/serve.ts). */
+export function createRuntime(config: Config, log = createLogger(config.logLevel)): Runtime {
   let sql: Sql | undefined;
   let dispatchSql: Sql | undefined;
   let sync: SyncService | undefined;
+  let callers: CallerVerifier | undefined;
   const rt: Runtime = {
     config,
     log,
     get sql() {
-      sql ??= createSql(config);
+      sql ??= createSql(configured(config.database, "database"));
       return sql;
     },
     get sync() {
-      dispatchSql ??= createSql(config, {
+      dispatchSql ??= createSql(configured(config.database, "database"), {
         applicationName: "hlf-dynamics-sync-dispatcher",
         asyncCommit: true,
       });
       sync ??= syncServiceFor(config, { sql: dispatchSql, client: dynamicsClientFor(config), log });
       return sync;
+    },
+    get callers() {
+      callers ??= createCallerVerifier(configured(config.callers, "callers"));
+      return callers;
     },
     async close() {
       await Promise.all([sql?.end({ timeout: 5 }), dispatchSql?.end({ timeout: 5 })]);

@@ -12,7 +12,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 
 export function createSyncEndpoint(name: string, eventType: EventType, rt: Runtime) {
   const app = createFunctionApp(name, rt.log);
-  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
+  app.use("*", requireRole(rt.callers, ["service_role"]));
   app.post("/", async (c) => {
     const body = await jsonBody(c, SyncRequest, MAX_REQUEST_BYTES);
     if (!body.ok) return body.response;

@@ -2,6 +2,7 @@
 // getSyncStatus) over the durable outbox. Events are claimed with a lease, delivered through the
 // Dynamics client, audited attempt by attempt, and rescheduled or dead-lettered when a round fails.
 import type { SyncResult, SyncStatus } from "./api.ts";
+import { type AttemptTally, createAttemptTally } from "./attempt-summary.ts";
 import type { Sql } from "./db.ts";
 import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics-client.ts";
 import type { Logger } from "./logger.ts";
@@ -133,16 +134,22 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
         }),
       onAttempt: (a) => {
         attempts.push(a);
-        log.info("dynamics attempt", {
-          eventId: payload.eventId,
-          mentorId: payload.mentorId,
-          eventType,
-          attempt: a.attempt,
-          status: a.status,
-          outcome: a.outcome,
-          errorCode: a.errorCode,
-          durationMs: Math.round(a.durationMs),
-        });
+        // A failed attempt keeps its own line; successes are summarised per batch (dispatchDue),
+        // with LOG_LEVEL=debug for one line each.
+        const delivered = a.outcome === "delivered";
+        (delivered ? log.debug : log.info)(
+          delivered ? "dynamics attempt" : "dynamics attempt failed",
+          {
+            eventId: payload.eventId,
+            mentorId: payload.mentorId,
+            eventType,
+            attempt: a.attempt,
+            status: a.status,
+            outcome: a.outcome,
+            errorCode: a.errorCode,
+            durationMs: Math.round(a.durationMs),
+          },
+        );
         opts.onAttempt?.(a);
       },
     });
@@ -156,7 +163,11 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
   async function deliver(
     event: ClaimedEvent,
     deadline: number,
-    batch: { refused: number; record: WriteBatcher<RoundResult, boolean> },
+    batch: {
+      refused: number;
+      record: WriteBatcher<RoundResult, boolean>;
+      attempts: AttemptTally;
+    },
   ): Promise<Finish["state"] | null> {
     let payload: WebhookPayloadV1;
     try {
@@ -178,7 +189,10 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       0,
       Math.min(deadline - now(), leaseBudgetMs(o.leaseSeconds)),
     );
-    const { outcome, attempts } = await sendWebhook(event.eventType, payload, { budgetMs });
+    const { outcome, attempts } = await sendWebhook(event.eventType, payload, {
+      budgetMs,
+      onAttempt: (a) => batch.attempts.add(a.durationMs, a.outcome === "delivered"),
+    });
     let finish: Finish;
     if (outcome.ok) {
       finish = { state: "delivered", status: outcome.status };
@@ -236,8 +250,10 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       });
       if (batch.length === 0) break;
       counts.claimed += batch.length;
+      const batchStarted = now();
       const tally = {
         refused: 0,
+        attempts: createAttemptTally(),
         record: createWriteBatcher(
           (results: RoundResult[]) => finishRounds(sql, o.owner, results),
           { maxItems: o.concurrency, maxDelayMs: RECORD_DELAY_MS },
@@ -248,10 +264,19 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
         o.concurrency,
         (e) => deliver(e, deadline, tally),
       );
+      const batchCounts = { delivered: 0, retrying: 0, failed: 0, lostLeases: 0 };
       for (const state of states) {
-        if (state === null) counts.lostLeases += 1;
-        else counts[state] += 1;
+        if (state === null) batchCounts.lostLeases += 1;
+        else batchCounts[state] += 1;
       }
+      for (const [key, n] of Object.entries(batchCounts)) counts[key as keyof DispatchCounts] += n;
+      log.info("dispatch batch", {
+        claimed: batch.length,
+        ...batchCounts,
+        refused: tally.refused,
+        ...tally.attempts.summary(),
+        durationMs: now() - batchStarted,
+      });
       // Nothing of this batch went out (breaker open, budget gone): claiming again now would only
       // spin on the same events; the next call picks them up.
       if (tally.refused === batch.length) break;

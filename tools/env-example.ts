@@ -2,20 +2,27 @@
 // (tests/unit/config.test.ts fails when the committed file differs). `npm run env-example` rewrites it.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { VARIABLES } from "../shared/config.ts";
+import { type VariableInfo, VARIABLES } from "../shared/config.ts";
+import { LOCAL_VARIABLES } from "../local/env.ts";
 
 export function renderEnvExample(): string {
   const lines = [
-    "# HLF Dynamics Sync - every environment variable, with its local default.",
-    "# Generated from shared/config.ts by `npm run env-example`; edit the declarations there.",
-    "# Export what you change before `npm start`; unset variables take the default shown.",
+    "# HLF Dynamics Sync - every environment variable, with its default.",
+    "# Generated from shared/config.ts and local/env.ts by `npm run env-example`; edit them there.",
+    "# Secrets and Dynamics URLs have no default: deployed functions refuse to serve without them.",
+    "# The local stack supplies its published values itself (local/env.ts); export what you change.",
     "",
   ];
-  for (const v of VARIABLES) {
-    lines.push(`# ${v.doc}`);
-    lines.push(v.fallback === undefined ? `# ${v.name}=` : `${v.name}=${v.fallback}`);
-    lines.push("");
-  }
+  const section = (title: string, variables: readonly VariableInfo[]) => {
+    lines.push(`# --- ${title} ---`, "");
+    for (const v of variables) {
+      lines.push(`# ${v.doc}`);
+      lines.push(v.fallback === undefined ? `# ${v.name}=` : `${v.name}=${v.fallback}`);
+      lines.push("");
+    }
+  };
+  section("functions (shared/config.ts)", VARIABLES);
+  section("local stack only (local/env.ts)", LOCAL_VARIABLES);
   return lines.join("\n");
 }
 

@@ -46,7 +46,7 @@ export const inboundWebhooks: Scenario = {
               await signedDeliveries({
                 count: MAX_RATE_PER_SECOND * durationSeconds,
                 mentorIds,
-                secret: stack.config.dynamics.inboundSecrets[0],
+                secret: stack.config.inbound.secrets![0],
                 duplicates,
               }),
             );

@@ -1,7 +1,6 @@
 // Scenario 5: sync-status under load on a large dataset (100,000 mentors, 1,000,000 audit rows):
 // by-mentor lookups as a coordinator at fixed concurrency, the first list page of a 2,000-mentor
 // chapter, and the plans of both queries as that coordinator (index use).
-import { mintJwt, verifyCaller } from "../../shared/jwt.ts";
 import { fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { startBenchStack } from "../bench-stack.ts";
 import { executionMs, explainAs, indexesUsed, recordQuery } from "../explain.ts";
@@ -9,6 +8,8 @@ import { runLoad } from "../load.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { seedStatusDataset } from "../seed.ts";
+import { configured } from "../../shared/config.ts";
+import { createCallerVerifier } from "../../shared/jwt.ts";
 
 const NAME = "5 status queries";
 const CONNECTIONS = 8;
@@ -37,13 +38,15 @@ export const statusQueries: Scenario = {
           ((Date.now() - seedStarted) / 1000).toFixed(1)
         } s`,
       );
-      const token = await mintJwt(stack.config.supabase.jwtSecret, {
+      const token = await stack.mintJwt({
         role: "authenticated",
         sub: data.coordinatorId,
       });
-      const verified = await verifyCaller(token, stack.config.supabase.jwtSecret);
-      if (!verified.ok) throw new Error(`the coordinator token did not verify: ${verified.reason}`);
       const headers = { authorization: `Bearer ${token}` };
+      // Verified as the functions verify it (the gateway's JWKS), so a refused token fails here.
+      const verified = await createCallerVerifier(configured(stack.config.callers, "callers"))
+        .verify(new Headers(headers));
+      if (!verified.ok) throw new Error(`the coordinator token did not verify: ${verified.reason}`);
       const url = `${stack.functionsUrl}/sync-status`;
 
       let i = 0;

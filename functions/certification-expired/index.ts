@@ -1,5 +1,4 @@
-import { createRuntime } from "../../shared/runtime.ts";
-import { createApp } from "./app.ts";
+import { bootFunction } from "../../shared/serve.ts";
+import { createApp, needs } from "./app.ts";
 
-const app = createApp(createRuntime());
-Deno.serve(app.fetch);
+Deno.serve(bootFunction({ name: "certification-expired", needs, createApp }));

@@ -1,5 +1,9 @@
 import type { Runtime } from "../../shared/runtime.ts";
 import { createSyncEndpoint } from "../../shared/sync-endpoint.ts";
+import type { Need } from "../../shared/config.ts";
+
+/** What this function uses; nothing else has to be configured for it. */
+export const needs: readonly Need[] = ["database", "callers", "outbound"];
 
 export function createApp(rt: Runtime) {
   return createSyncEndpoint("certification-renewed", "certification.renewed", rt);

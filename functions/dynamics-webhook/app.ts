@@ -1,3 +1,4 @@
+import { configured, type Need } from "../../shared/config.ts";
 import { createFunctionApp } from "../../shared/function-app.ts";
 import { jsonError } from "../../shared/http.ts";
 import { parseInboundEvent } from "../../shared/inbound.ts";
@@ -9,15 +10,20 @@ import { verifyWebhook } from "../../shared/signer.ts";
 // Inbound webhooks from HLF Dynamics (verify_jwt = false: the HMAC signature authenticates).
 // Order matters: size limit, then the signature over the raw bytes, and only then parsing, so an
 // unsigned request costs no parse and writes nothing.
+// It needs no outbound credentials: corrective events it queues are sent by the sweep.
+export const needs: readonly Need[] = ["database", "inbound"];
+
 export function createApp(rt: Runtime, now: () => number = Date.now) {
   const app = createFunctionApp("dynamics-webhook", rt.log);
-  const { inbound, dynamics } = rt.config;
+  const { inbound } = rt.config;
+  // No secret, no function: without one it could only accept forgeries or refuse everything.
+  const secrets = configured(inbound.secrets, "inbound");
   app.post("/", async (c) => {
     const started = now();
     const body = await boundedBody(c, inbound.maxBodyBytes);
     if (!body.ok) return body.response;
     const verified = await verifyWebhook(body.value, c.req.raw.headers, {
-      secrets: dynamics.inboundSecrets,
+      secrets,
       nowSeconds: Math.floor(now() / 1000),
       toleranceSeconds: inbound.toleranceSeconds,
     });

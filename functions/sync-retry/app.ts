@@ -2,12 +2,16 @@ import { SyncRetryRequest, type SyncRetryResult } from "../../shared/api.ts";
 import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
 import { jsonBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
+import type { Need } from "../../shared/config.ts";
+
+/** What this function uses; nothing else has to be configured for it. */
+export const needs: readonly Need[] = ["database", "callers", "outbound"];
 
 // The sweep: re-queues dead letters on request, releases held events once the flag is on, and
 // dispatches due events in batches within the function's time budget.
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-retry", rt.log);
-  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
+  app.use("*", requireRole(rt.callers, ["service_role"]));
   app.post("/", async (c) => {
     const body = await jsonBody(c, SyncRetryRequest, 4096);
     if (!body.ok) return body.response;

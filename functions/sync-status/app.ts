@@ -7,12 +7,16 @@ import type { Runtime } from "../../shared/runtime.ts";
 import { asCaller } from "../../shared/caller-context.ts";
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { parseWith } from "../../shared/validation.ts";
+import type { Need } from "../../shared/config.ts";
+
+/** What this function uses; nothing else has to be configured for it. */
+export const needs: readonly Need[] = ["database", "callers"];
 
 // getSyncStatus for the Flutter app and the coordinator dashboard, under row-level security for the
 // caller's JWT: a mentor the caller may not see answers 404, exactly like one that does not exist.
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-status", rt.log);
-  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["authenticated", "service_role"]));
+  app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
 
   const answer = async (c: Context<FunctionEnv>, query: SyncStatusQuery) => {
     const caller = c.get("caller");

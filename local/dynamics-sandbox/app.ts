@@ -2,6 +2,7 @@
 // control API. No sockets here (server.ts serves it), so most of it is testable with app.request().
 import { Hono } from "hono";
 import { type VariableName, VARIABLES } from "../../shared/config.ts";
+import { LOCAL_PROFILE } from "../env.ts";
 import { jsonError } from "../../shared/http.ts";
 import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
 import { CONTROL_PREFIX, controlRoutes } from "./control.ts";
@@ -46,7 +47,8 @@ export interface SandboxApp {
   close(): void;
 }
 
-// Defaults are the local stack's own (shared/config.ts), so `npm start` needs no extra wiring.
+// Defaults are the local stack's own (the local profile and the tunables' defaults in
+// shared/config.ts), so the standalone sandbox needs no extra wiring.
 function localDefault(name: VariableName): string {
   const fallback = VARIABLES.find((v) => v.name === name)?.fallback;
   if (fallback === undefined) throw new Error(`${name} has no local default`);
@@ -56,11 +58,11 @@ function localDefault(name: VariableName): string {
 export function sandboxConfig(options: SandboxOptions = {}): SandboxConfig {
   return {
     tenant: options.tenant ?? DEFAULT_TENANT,
-    clientId: options.clientId ?? localDefault("DYNAMICS_CLIENT_ID"),
-    clientSecret: options.clientSecret ?? localDefault("DYNAMICS_CLIENT_SECRET"),
+    clientId: options.clientId ?? LOCAL_PROFILE.DYNAMICS_CLIENT_ID,
+    clientSecret: options.clientSecret ?? LOCAL_PROFILE.DYNAMICS_CLIENT_SECRET,
     apiKey: options.apiKey ?? null,
     apiKeyHeader: options.apiKeyHeader ?? localDefault("DYNAMICS_API_KEY_HEADER"),
-    signingSecrets: options.signingSecrets ?? [localDefault("DYNAMICS_SIGNING_SECRET")],
+    signingSecrets: options.signingSecrets ?? [LOCAL_PROFILE.DYNAMICS_SIGNING_SECRET],
     signatureToleranceSeconds: options.signatureToleranceSeconds ??
       Number(localDefault("WEBHOOK_TOLERANCE_SECONDS")),
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,

@@ -1,7 +1,7 @@
 // Runs the Dynamics sandbox standalone: `tsx local/dynamics-sandbox/main.ts [--port 54329] ...`.
 // Configuration comes from flags only (the environment belongs to shared/config.ts).
 import { parseArgs } from "node:util";
-import { LOCAL_PORTS } from "../../shared/config.ts";
+import { LOCAL_PORTS } from "../env.ts";
 import { startSandbox } from "./server.ts";
 
 const USAGE = `Usage: tsx local/dynamics-sandbox/main.ts [options]

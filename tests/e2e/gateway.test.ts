@@ -1,8 +1,8 @@
 // The local gateway behaves like Supabase's: verify_jwt from supabase/config.toml, Authorization or
 // apikey, CORS preflight without a JWT, unknown functions 404, and the function sees `/NAME/...`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintJwt } from "../../shared/jwt.ts";
-import { E2E_JWT_SECRET, startTestStack, type TestStack } from "../support/stack.ts";
+import { mintJwt } from "../support/tokens.ts";
+import { startTestStack, type TestStack } from "../support/stack.ts";
 
 let t: TestStack;
 beforeAll(async () => {
@@ -43,10 +43,7 @@ describe("functions gateway", () => {
   });
 
   it("refuses a user JWT on service-only functions with 403 from the function", async () => {
-    const user = await mintJwt(E2E_JWT_SECRET, {
-      role: "authenticated",
-      sub: "7d4f1c2e-0a3b-4c5d-8e9f-0a1b2c3d4e5f",
-    });
+    const user = await t.userJwt("7d4f1c2e-0a3b-4c5d-8e9f-0a1b2c3d4e5f");
     const res = await call("sync-retry", { headers: { authorization: `Bearer ${user}` } });
     expect(res.status).toBe(403);
   });

@@ -17,7 +17,7 @@ let secret: string;
 
 beforeAll(async () => {
   t = await startTestStack({ env: { WEBHOOK_MAX_BODY_BYTES: "4096" } });
-  secret = t.stack.config.dynamics.inboundSecrets[0];
+  secret = t.stack.config.inbound.secrets![0];
 });
 afterAll(async () => {
   await t?.close();

@@ -20,7 +20,7 @@ import {
 } from "../reliability/dispatch-harness.ts";
 import { seedListedMentors } from "../support/factories.ts";
 
-const onPostgres = loadConfig().database.url !== undefined;
+const onPostgres = loadConfig().database?.url !== undefined;
 
 const EVENTS = 10_000;
 const CRASHES = 10;

@@ -21,7 +21,7 @@ import {
 } from "./dispatch-harness.ts";
 import { seedListedMentors } from "../support/factories.ts";
 
-const onPostgres = loadConfig().database.url !== undefined;
+const onPostgres = loadConfig().database?.url !== undefined;
 
 const t = useDispatchFixture();
 

@@ -4,6 +4,7 @@
 import type postgres from "postgres";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type Config, loadConfig } from "../../shared/config.ts";
+import { LOCAL_PROFILE } from "../../local/env.ts";
 import type { DynamicsClient } from "../../shared/dynamics-client.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { dynamicsClientFor, syncServiceFor } from "../../shared/runtime.ts";
@@ -75,6 +76,7 @@ export function dispatchEnv(
   overrides: Record<string, string> = {},
 ): Record<string, string> {
   return {
+    ...LOCAL_PROFILE,
     DATABASE_URL: databaseUrl,
     DYNAMICS_WEBHOOK_URL: sandbox.webhookUrl,
     DYNAMICS_TOKEN_URL: sandbox.tokenUrl,
@@ -88,7 +90,7 @@ export function dispatchEnv(
 }
 
 export function dispatchConfig(...args: Parameters<typeof dispatchEnv>): Config {
-  return loadConfig(dispatchEnv(...args));
+  return loadConfig(dispatchEnv(...args), ["database", "outbound"]);
 }
 
 /** An in-process dispatcher; by default with its own Dynamics client (token cache, breaker). */

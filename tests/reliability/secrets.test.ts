@@ -5,7 +5,6 @@
 // signatures, refused JWTs. Then no marker (raw or encoded) may appear in the gateway's log lines, the
 // error bodies we received, or any audit/status/ledger row. Once with oauth2, once with an API key.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintJwt } from "../../shared/jwt.ts";
 import { createListedMentor } from "../support/factories.ts";
 import { forgeJwt } from "../support/forged-jwt.ts";
 import { signedDelivery } from "../support/inbound-delivery.ts";
@@ -201,11 +200,8 @@ describe.each(RUNS)("secrets stay secret ($mode)", (run) => {
   });
 
   it("refused callers get errors that name no credential", async () => {
-    // t.userJwt signs with the default test secret; this stack's secret is the marker.
-    const userJwt = await mintJwt(SECRETS.JWT_SECRET, {
-      role: "authenticated",
-      sub: crypto.randomUUID(),
-    });
+    // Signed with this stack's legacy secret, the marker.
+    const userJwt = await t.legacyJwt({ role: "authenticated", sub: crypto.randomUUID() });
     const forged = await forgeJwt("wrong_secret", {
       secret: SECRETS.JWT_SECRET,
       userJwt,

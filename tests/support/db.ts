@@ -112,7 +112,7 @@ export async function buildTestDatabaseTemplate(): Promise<{
   template: TestDatabaseTemplate;
   dispose(): Promise<void>;
 }> {
-  const adminUrl = loadConfig().database.url;
+  const adminUrl = loadConfig().database?.url;
   if (adminUrl) {
     const templateName = uniqueName("hlf_template");
     const url = await createDatabase(adminUrl, templateName);
@@ -144,13 +144,13 @@ export async function buildTestDatabaseTemplate(): Promise<{
 
 function injectedTemplate(): TestDatabaseTemplate | undefined {
   const template = inject("testDatabaseTemplate");
-  const configured = loadConfig().database.url ? "postgres" : "pglite";
+  const configured = loadConfig().database?.url ? "postgres" : "pglite";
   return template?.engine === configured ? template : undefined;
 }
 
 export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const template = injectedTemplate();
-  const adminUrl = loadConfig().database.url;
+  const adminUrl = loadConfig().database?.url;
   const clients: postgres.Sql[] = [];
   const open = (url: string, options: postgres.Options<Record<string, never>> = {}) => {
     const client = postgres(url, { max: 1, onnotice: opts.onnotice ?? quiet, ...options });

@@ -1,7 +1,7 @@
 // Tokens an attacker could present: each is refused by a correct HS256 verifier with the project's
 // secret. Built by hand (not with jose) where jose would refuse to produce them.
 import { SignJWT } from "jose";
-import { mintJwt } from "../../shared/jwt.ts";
+import { mintJwt } from "./tokens.ts";
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 

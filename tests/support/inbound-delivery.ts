@@ -2,6 +2,8 @@
 // over a test database for in-process requests, and the row counts that prove "nothing written".
 import type postgres from "postgres";
 import { type Env, loadConfig } from "../../shared/config.ts";
+import { createCallerVerifier } from "../../shared/jwt.ts";
+import { LOCAL_PROFILE } from "../../local/env.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import { HLF_SIGNATURE_HEADER, signatureHeaders } from "../../shared/signer.ts";
@@ -79,15 +81,20 @@ export interface InProcessRuntime {
 export function inProcessRuntime(db: TestDatabase, env: Env = {}): InProcessRuntime {
   const lines: string[] = [];
   const config = loadConfig({
+    ...LOCAL_PROFILE,
     DATABASE_URL: db.url,
     DYNAMICS_INBOUND_SECRETS: INBOUND_SECRET,
+    // No gateway serves a JWKS here: an empty inline set, so only HS256 (with JWT_SECRET) verifies.
+    SUPABASE_URL: "http://127.0.0.1:9",
+    SUPABASE_JWKS: '{"keys":[]}',
     LOG_LEVEL: "info",
     ...env,
-  });
+  }, ["database", "callers", "inbound"]);
   const runtime: Runtime = {
     config,
     log: createLogger(config.logLevel, (line) => lines.push(line)),
     sql: db.sql,
+    callers: createCallerVerifier(config.callers!),
     get sync(): never {
       throw new Error("this in-process runtime has no sync service");
     },

@@ -8,9 +8,11 @@ import {
   sandboxControl,
 } from "../../local/dynamics-sandbox/control-client.ts";
 import { type Stack, startStack } from "../../local/stack.ts";
-import { mintJwt } from "../../shared/jwt.ts";
+import type { TokenOptions } from "../../local/auth.ts";
+import { mintJwt } from "./tokens.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
+/** The legacy HS256 secret the test stacks also accept (JWT_SECRET), so that path stays covered. */
 export const E2E_JWT_SECRET = "e2e-jwt-secret-that-is-long-enough-for-hs256";
 
 /** Fast retry settings, so failure paths finish in well under a second of real time. */
@@ -30,7 +32,10 @@ export interface TestStack {
   lines: string[];
   /** A supabase-js client acting with the given JWT (service role by default). */
   client(jwt?: string): SupabaseClient;
+  /** A user token from the stack's ES256 key, verified by the functions via the gateway's JWKS. */
   userJwt(userId: string): Promise<string>;
+  /** A token signed HS256 with the stack's legacy JWT secret (issuer as Supabase sets it). */
+  legacyJwt(opts: TokenOptions): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -84,8 +89,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     sandbox: sandboxControl(stack.sandbox!.url),
     lines,
     client,
-    userJwt: (userId) =>
-      mintJwt(stack.config.supabase.jwtSecret, { role: "authenticated", sub: userId }),
+    userJwt: (userId) => stack.mintJwt({ role: "authenticated", sub: userId }),
+    legacyJwt: (opts) =>
+      mintJwt(stack.config.callers!.jwtSecret!, {
+        ...opts,
+        issuer: `${stack.gatewayUrl}/auth/v1`,
+      }),
     async close() {
       await stack.stop();
       if (ownDb) await db.close();

@@ -20,12 +20,12 @@ describe("supabase/config.toml", () => {
     });
   });
 
-  it("points each entrypoint at ../functions/NAME/index.ts, which serves a Hono app", () => {
+  it("points each entrypoint at ../functions/NAME/index.ts, which boots the function's Hono app", () => {
     for (const s of specs) {
       expect(s.entrypoint).toBe(`../functions/${s.name}/index.ts`);
       const file = resolve(root, "supabase", s.entrypoint);
       expect(existsSync(file)).toBe(true);
-      expect(readFileSync(file, "utf8")).toMatch(/Deno\.serve\(app\.fetch\)/);
+      expect(readFileSync(file, "utf8")).toMatch(/Deno\.serve\(bootFunction\(/);
     }
   });
 

@@ -1,0 +1,82 @@
+// The local profile: what the local stack and the tests run with. Production config
+// (shared/config.ts) has no default for any secret or Dynamics URL; here the published local values
+// are supplied explicitly, with HLF_LOCAL_STACK=true (which permits them) and
+// DYNAMICS_ALLOW_INSECURE_URL=true (the sandbox is plain http on loopback). Also the settings that
+// only the local stack has: ports, the embedded database's data folder, the local signing keys.
+import { z } from "zod";
+import { describeVariables, type Env, int, parseVariables } from "../shared/config.ts";
+import { WELL_KNOWN_LOCAL_SECRETS as PUBLISHED } from "../shared/well-known-secrets.ts";
+
+export const LOCAL_PORTS = {
+  gateway: 54321,
+  database: 54322,
+  sandbox: 54329,
+} as const;
+
+/** Every value is published in the README; anything set in the environment wins. */
+export const LOCAL_PROFILE = {
+  HLF_LOCAL_STACK: "true",
+  DYNAMICS_ALLOW_INSECURE_URL: "true",
+  SUPABASE_SECRET_KEYS: JSON.stringify({ default: PUBLISHED.SUPABASE_SECRET_KEY }),
+  DYNAMICS_CLIENT_ID: "hlf-sync-local",
+  DYNAMICS_CLIENT_SECRET: PUBLISHED.DYNAMICS_CLIENT_SECRET,
+  DYNAMICS_SCOPE: "api://hlf-dynamics-sandbox/.default",
+  DYNAMICS_SIGNING_SECRET: PUBLISHED.DYNAMICS_SIGNING_SECRET,
+  DYNAMICS_INBOUND_SECRETS: PUBLISHED.DYNAMICS_INBOUND_SECRET,
+} as const;
+
+/** `env` over the local profile (empty values count as unset, as in shared/config.ts). */
+export function withLocalProfile(env: Env): Record<string, string | undefined> {
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  return { ...LOCAL_PROFILE, ...set };
+}
+
+const localVariables = {
+  GATEWAY_PORT: {
+    doc: "Local functions gateway port (0 = any free port).",
+    schema: int(0, 65535),
+    fallback: String(LOCAL_PORTS.gateway),
+  },
+  DB_PORT: {
+    doc: "Local embedded Postgres (PGlite) wire-protocol port (0 = any free port).",
+    schema: int(0, 65535),
+    fallback: String(LOCAL_PORTS.database),
+  },
+  SANDBOX_PORT: {
+    doc: "Local Dynamics sandbox port (0 = any free port).",
+    schema: int(0, 65535),
+    fallback: String(LOCAL_PORTS.sandbox),
+  },
+  LOCAL_DATA_DIR: {
+    doc: "Where the embedded PGlite and the local signing key are kept (git-ignored).",
+    schema: z.string().min(1),
+    fallback: ".local-data",
+  },
+  LOCAL_AUTH_JWKS: {
+    doc:
+      "Set by the stack: the public JWKS the local gateway serves at /auth/v1/.well-known/jwks.json.",
+    schema: z.string().min(1),
+    fallback: undefined,
+  },
+};
+
+/** The local-only variables, for `.env.example`. */
+export const LOCAL_VARIABLES = describeVariables(localVariables);
+
+export interface LocalSettings {
+  ports: { gateway: number; database: number; sandbox: number };
+  dataDir: string;
+  /** The JWKS the gateway serves (JSON), when the stack started it. */
+  authJwks: string | undefined;
+}
+
+export function localSettings(env: Env): LocalSettings {
+  const v = parseVariables(localVariables, env);
+  return {
+    ports: { gateway: v.GATEWAY_PORT!, database: v.DB_PORT!, sandbox: v.SANDBOX_PORT! },
+    dataDir: v.LOCAL_DATA_DIR!,
+    authJwks: v.LOCAL_AUTH_JWKS,
+  };
+}
