@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { ALL_NEEDS, type Config, configured, type Env, loadConfig } from "../shared/config.ts";
+import { connectionFor } from "../shared/db.ts";
 import { createLocalAuth, type TokenOptions } from "./auth.ts";
 import { startPgliteServer } from "./db/pglite-server.ts";
 import { prepareDatabase } from "./db/prepare.ts";
@@ -104,7 +105,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
     }
-    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    const direct = connectionFor(databaseUrl);
+    const sql = postgres(direct.url, { max: 1, prepare: direct.prepare, onnotice: () => {} });
     cleanups.push(() => sql.end({ timeout: 5 }));
     await prepareDatabase(sql, { log });
     const engine = await detectEngine(sql);

@@ -29,7 +29,9 @@ export interface SqlOptions {
    * Commit without waiting for the WAL flush. For the dispatcher's own bookkeeping only (claims,
    * round results): a database crash can then forget the last moments of results, and those events
    * are simply delivered again with the same eventId. Measured: WAL flush waits dominated a mass
-   * expiry, two commits per delivered event.
+   * expiry, two commits per delivered event. Not behind a transaction pooler: PgBouncer refuses
+   * start-up parameters it does not know, and a server connection's setting would not follow the
+   * client anyway.
    */
   asyncCommit?: boolean;
 }
@@ -44,7 +46,7 @@ export function createSql(database: DatabaseConfig, opts: SqlOptions = {}): Sql 
     onnotice: () => {},
     connection: {
       application_name: opts.applicationName ?? "hlf-dynamics-sync",
-      ...(opts.asyncCommit ? { synchronous_commit: "off" } : {}),
+      ...(opts.asyncCommit && prepare ? { synchronous_commit: "off" } : {}),
     },
   });
 }
