@@ -155,7 +155,8 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     clientSecret: randomBytes(24).toString("base64url"),
     signing: randomBytes(32).toString("base64url"),
     inbound: randomBytes(32).toString("base64url"),
-    legacyJwt: randomBytes(32).toString("base64url"),
+    secretKey: `sb_secret_${randomBytes(24).toString("base64url")}`,
+    publishableKey: `sb_publishable_${randomBytes(24).toString("base64url")}`,
   };
   let database: string;
   let sql: postgres.Sql;
@@ -164,11 +165,15 @@ describe("the uploaded functions, run as Supabase runs them", () => {
   let denoDir: string;
   const running = new Map<string, DeployedFunction>();
 
-  /** What hosted Supabase gives every function, plus the secrets an operator sets. */
-  const deployedEnv = (): Record<string, string> => ({
+  /** What hosted Supabase injects (a project on JWT signing keys and the new API keys)... */
+  const injected = (): Record<string, string> => ({
     SUPABASE_URL: project.url,
     SUPABASE_DB_URL: databaseUrl(database),
-    JWT_SECRET: secrets.legacyJwt,
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: secrets.secretKey }),
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: secrets.publishableKey }),
+  });
+  /** ...plus the secrets an operator sets with `supabase secrets set`. */
+  const operatorSecrets = (): Record<string, string> => ({
     DYNAMICS_WEBHOOK_URL: sandbox.webhookUrl,
     DYNAMICS_TOKEN_URL: sandbox.tokenUrl,
     DYNAMICS_CLIENT_ID: secrets.clientId,
@@ -176,20 +181,30 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     DYNAMICS_SCOPE: "https://hlf-sandbox.crm4.dynamics.com/.default",
     DYNAMICS_SIGNING_SECRET: secrets.signing,
     DYNAMICS_INBOUND_SECRETS: secrets.inbound,
-    // The sandbox is loopback http; a real deployment's Dynamics URL is https.
+    // The sandbox is loopback http; a real deployment's Dynamics URLs are https.
     DYNAMICS_ALLOW_INSECURE_URL: "true",
   });
 
-  const call = (name: string, init: RequestInit & { token?: string } = {}) =>
-    fetch(running.get(name)!.url, {
+  const call = (
+    name: string,
+    init: RequestInit & { token?: string; apikey?: string; query?: string } = {},
+  ) =>
+    fetch(`${running.get(name)!.url}${init.query ?? ""}`, {
       method: "POST",
       ...init,
       headers: {
         "content-type": "application/json",
         ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.apikey ? { apikey: init.apikey } : {}),
         ...init.headers,
       },
     });
+
+  const sweep = async () => {
+    const res = await call("sync-retry", { body: "{}", apikey: secrets.secretKey });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return await res.json();
+  };
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -208,10 +223,8 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     await mkdir(denoDir);
     // One after another: the first fills the fresh DENO_DIR from the npm registry.
     for (const upload of api.uploads.values()) {
-      running.set(
-        upload.slug,
-        await startDeployedFunction(upload, { env: deployedEnv(), denoDir }),
-      );
+      const env = { ...injected(), ...operatorSecrets() };
+      running.set(upload.slug, await startDeployedFunction(upload, { env, denoDir }));
     }
     await sandboxControl(sandbox.url).config({
       callbackUrl: running.get("dynamics-webhook")!.url,
@@ -231,12 +244,6 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     const { mentorId, certificationId } = await createListedMentor(sql, {
       chapterIds: [chapter.id],
     });
-    const serviceToken = await serviceRoleToken();
-    const sweep = async () => {
-      const res = await call("sync-retry", { body: "{}", token: serviceToken });
-      expect(res.status, await res.clone().text()).toBe(200);
-      return await res.json();
-    };
     await sweep(); // the initial listing
     await sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
     expect((await sweep()).delivered).toBe(1);
@@ -256,8 +263,102 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     ]);
   });
 
-  async function serviceRoleToken(): Promise<string> {
-    const { mintJwt } = await import("../../shared/jwt.ts");
-    return mintJwt(secrets.legacyJwt, { role: "service_role" });
-  }
+  it("answers a coordinator's ES256 token (verified by the project's JWKS) and hides another organisation's mentor", async () => {
+    const own = await createOrganisation(sql);
+    const other = await createOrganisation(sql);
+    const chapter = await createChapter(sql, { organisationId: own.id });
+    const otherChapter = await createChapter(sql, { organisationId: other.id });
+    const coordinator = await createCoordinator(sql, [chapter.id]);
+    const { mentorId } = await createListedMentor(sql, { chapterIds: [chapter.id] });
+    const { mentorId: otherMentor } = await createListedMentor(sql, {
+      chapterIds: [otherChapter.id],
+    });
+    await sweep();
+    const token = await project.userToken(coordinator.id);
+    const status = (id: string, t = token) =>
+      call("sync-status", { method: "GET", token: t, query: `?mentorId=${id}` });
+
+    const mine = await status(mentorId);
+    expect(mine.status, await mine.clone().text()).toBe(200);
+    expect(await mine.json()).toMatchObject({ mentorId, listing: "listed", state: "synced" });
+    const theirs = await status(otherMentor);
+    expect(theirs.status).toBe(404);
+    await theirs.arrayBuffer();
+    const wrongAudience = await status(
+      mentorId,
+      await project.userToken(coordinator.id, {
+        audience: "somebody-else",
+      }),
+    );
+    expect(wrongAudience.status).toBe(401);
+    await wrongAudience.arrayBuffer();
+    expect(project.jwksRequests()).toBeGreaterThan(0);
+  });
+
+  it("lets service callers in with the secret API key and refuses the publishable one", async () => {
+    const refused = await call("sync-retry", { body: "{}", apikey: secrets.publishableKey });
+    expect(refused.status).toBe(401);
+    await refused.arrayBuffer();
+    const none = await call("sync-retry", { body: "{}" });
+    expect(none.status).toBe(401);
+    await none.arrayBuffer();
+    await sweep();
+  });
+});
+
+describe("a deployment that forgot its secrets", () => {
+  let database: string;
+  let webhook: DeployedFunction;
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await withSql(database, (s) => prepareDatabase(s));
+    // Only what Supabase injects by itself: the database URL. No inbound secret was set.
+    webhook = await startDeployedFunction(api.uploads.get("dynamics-webhook")!, {
+      env: { SUPABASE_DB_URL: databaseUrl(database) },
+      denoDir: join(work, "deno-dir-misconfigured"),
+    });
+  });
+  afterAll(() => webhook?.stop());
+
+  it("answers every request 503 misconfigured and writes no row for an event signed with the published local secret", async () => {
+    const body = JSON.stringify({
+      schemaVersion: 1,
+      eventId: randomUUID(),
+      eventType: "listing.changed",
+      occurredAt: new Date().toISOString(),
+      mentorId: randomUUID(),
+      listing: "listed",
+    });
+    const forged = await signatureHeaders({
+      id: randomUUID(),
+      body,
+      secret: "local-inbound-signing-secret",
+      timestampSeconds: Math.floor(Date.now() / 1000),
+    });
+    const requests: Array<[string, RequestInit]> = [
+      ["", { method: "POST", body, headers: { "content-type": "application/json", ...forged } }],
+      ["", { method: "GET" }],
+      ["/anything", { method: "PUT", body: "{}" }],
+      ["", { method: "OPTIONS" }],
+    ];
+    for (const [path, init] of requests) {
+      const res = await fetch(`${webhook.url}${path}`, init);
+      expect(res.status, `${init.method} ${path}`).toBe(503);
+      const answer = await res.json();
+      expect(answer.error.code).toBe("misconfigured");
+      expect(JSON.stringify(answer)).toContain("DYNAMICS_INBOUND_SECRETS");
+    }
+    const rows = await withSql(
+      database,
+      (s) => s`select count(*)::int as n from public.cert_notification_log`,
+    );
+    expect(rows[0].n).toBe(0);
+    // Logged once at start, naming the variable, never a value.
+    const lines = webhook.output().split("\n").filter((l) =>
+      l.includes("DYNAMICS_INBOUND_SECRETS")
+    );
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: "error", msg: "function misconfigured" });
+  });
 });
