@@ -302,7 +302,24 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     const none = await call("sync-retry", { body: "{}" });
     expect(none.status).toBe(401);
     await none.arrayBuffer();
-    await sweep();
+    // The README's "verify a deployment" curl, to the function's deployed path.
+    const { stdout } = await run("curl", [
+      "-sS",
+      "-w",
+      "\\n%{http_code}",
+      "-X",
+      "POST",
+      running.get("sync-retry")!.url,
+      "-H",
+      `apikey: ${secrets.secretKey}`,
+      "-H",
+      "content-type: application/json",
+      "-d",
+      "{}",
+    ]);
+    const [body, code] = stdout.split("\n");
+    expect(code).toBe("200");
+    expect(JSON.parse(body)).toHaveProperty("delivered");
   });
 });
 
