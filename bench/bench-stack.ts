@@ -15,6 +15,8 @@ export interface BenchStackOptions {
 
 export interface BenchStack {
   stack: Stack;
+  /** Log lines the functions wrote so far (at the configured LOG_LEVEL), by level and message. */
+  logLines(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       await withAdmin(opts.adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
     }
   };
+  const logLines: Record<string, number> = {};
   try {
     const stack = await startStack({
       env: {
@@ -63,7 +66,12 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
         pollEveryMs: 25,
       },
       log: (line) => {
-        // Warnings, errors and crashes only: the functions log every delivery at info.
+        const entry = /^\{"ts":"[^"]*","level":"(\w+)","msg":"([^"]*)"/.exec(line);
+        if (entry) {
+          const key = `${entry[1]} ${entry[2]}`;
+          logLines[key] = (logLines[key] ?? 0) + 1;
+        }
+        // Warnings, errors and crashes only on the console.
         if (/"level":"(warn|error)"|Error|panicked/.test(line)) {
           process.stderr.write(`  [stack] ${line.slice(0, 300)}\n`);
         }
@@ -71,6 +79,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
     });
     return {
       stack,
+      logLines: () => ({ ...logLines }),
       async close() {
         await stack.stop();
         await dropDatabase();

@@ -25,12 +25,22 @@ export function callbacksNote(sandbox: SandboxHandle): string {
   return `${sent} sent, ${failed} given up, ${attempts} attempts`;
 }
 
+/** Total and per line kind: what Supabase's log limit (about 100 events per 10 s per function) must take. */
+export function logLinesNote(byKind: Record<string, number>): string {
+  const total = Object.values(byKind).reduce((a, b) => a + b, 0);
+  return `${total} (${Object.entries(byKind).map(([k, n]) => `${k}: ${n}`).join(", ") || "none"})`;
+}
+
 export const massExpiry: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
     const count = ctx.smoke ? 300 : 10_000;
     const settings = dispatchSettings(ctx.adminUrl ? "postgres" : "pglite");
-    const bench = await startBenchStack({ adminUrl: ctx.adminUrl, env: settings.env });
+    // Logging at info, as deployed, to count the lines a mass expiry writes.
+    const bench = await startBenchStack({
+      adminUrl: ctx.adminUrl,
+      env: { ...settings.env, LOG_LEVEL: "info" },
+    });
     try {
       const r = await runMassDispatch(bench.stack, {
         count,
@@ -57,6 +67,7 @@ export const massExpiry: Scenario = {
         note(NAME, "attempt outcomes", r.attemptOutcomes),
         note(NAME, "confirmation callbacks", callbacksNote(bench.stack.sandbox!)),
         note(NAME, "settings", `${r.expired} expired; ${settingsNote(settings)}`),
+        note(NAME, "function log lines (LOG_LEVEL=info)", logLinesNote(bench.logLines())),
       ];
     } finally {
       await bench.close();

@@ -35,7 +35,10 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
     if (!parsed.ok) return parsed.response;
     const event = parsed.value;
     const result = await receiveInbound(rt.sql, event, verified.scheme);
-    rt.log.info("inbound delivery", {
+    // An accepted delivery is on record in the ledger, and Dynamics confirms every outbound event:
+    // a line each would be one per delivery of a mass expiry, past Supabase's log limit. Debug only;
+    // a duplicate (Dynamics retrying) stays visible.
+    (result.status === "accepted" ? rt.log.debug : rt.log.info)("inbound delivery", {
       eventId: event.eventId,
       eventType: event.eventType,
       mentorId: event.mentorId,
