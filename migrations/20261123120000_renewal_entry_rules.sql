@@ -40,8 +40,7 @@ begin
 end
 $$;
 
--- Replaces the original per-entry loop with the one rule above (same name: the CHECK constraint
--- certifications_renewal_history_valid keeps calling it).
+-- Replaces the original per-entry loop with the one rule above.
 create or replace function private.is_valid_renewal_history(p_history jsonb) returns boolean
 language sql
 immutable
@@ -55,8 +54,12 @@ $$;
 
 grant execute on function private.is_valid_renewal_entry(jsonb) to authenticated, service_role;
 
--- Size and attribution, whichever way the history is written (append_certification_renewal, a
--- direct UPDATE, an INSERT). Runs before the CHECK, so an oversized write is refused before the
+-- Size, validity and attribution, whichever way the history is written
+-- (append_certification_renewal, a direct UPDATE, an INSERT). This trigger replaces the CHECK
+-- constraint of the same name: a CHECK re-validates the history on every update of the row, so a
+-- history that became invalid anyway (written with triggers off, or under an older rule) would make
+-- even a status-only update fail, and with it the expiry that must remove the mentor. Checked only
+-- when the history itself is written; the size first, so an oversized write is refused before its
 -- entries are validated one by one.
 create or replace function private.certifications_renewal_history_guard() returns trigger
 language plpgsql
@@ -70,10 +73,8 @@ begin
   if tg_op = 'UPDATE' and new.renewal_history is not distinct from old.renewal_history then
     return new;
   end if;
-  if pg_catalog.jsonb_typeof(new.renewal_history) <> 'array' then
-    return new; -- the CHECK constraint names the problem
-  end if;
-  v_entries := pg_catalog.jsonb_array_length(new.renewal_history);
+  v_entries := case when pg_catalog.jsonb_typeof(new.renewal_history) = 'array'
+                    then pg_catalog.jsonb_array_length(new.renewal_history) end;
   if v_entries > 5000 then
     raise exception 'renewal history of certification % would have % entries; the limit is 5000',
       new.id, v_entries
@@ -84,6 +85,14 @@ begin
     raise warning 'certification % renewal history has % entries (more than 500)',
       new.id, v_entries
       using hint = 'archive older renewal_history entries';
+  end if;
+  if not private.is_valid_renewal_history(new.renewal_history) then
+    raise exception 'renewal_history of certification % is not an array of valid v1 entries',
+      new.id
+      using errcode = 'check_violation',
+            constraint = 'certifications_renewal_history_valid',
+            hint = 'each entry: {schema_version: 1, issued_at, expires_at (ISO 8601 with offset, '
+              || 'expires_at later), renewed_by: RFC 4122 uuid or null}';
   end if;
   -- An end user (a coordinator) records renewals as themselves: every entry this write adds must
   -- name the caller. Trusted roles (service_role, the owner) may attribute entries freely.
@@ -107,6 +116,8 @@ begin
   return new;
 end
 $$;
+
+alter table public.certifications drop constraint certifications_renewal_history_valid;
 
 create trigger certifications_renewal_history_guard
 before insert or update of renewal_history on public.certifications

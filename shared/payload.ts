@@ -117,6 +117,15 @@ function timeOf(iso: string): number {
   return Number.isNaN(ms) ? -Infinity : ms;
 }
 
+function toEntry(record: RenewalRecord): RenewalEntryV1 {
+  return {
+    issuedAt: toIso(record.issued_at),
+    expiresAt: toIso(record.expires_at),
+    renewedBy: record.renewed_by,
+    schemaVersion: record.schema_version,
+  };
+}
+
 /** Newest first by `issued_at` (then `expires_at`), so equal inputs give equal snapshots in any order. */
 function renewalSnapshot(records: readonly RenewalRecord[]): RenewalEntryV1[] {
   return [...records]
@@ -125,12 +134,7 @@ function renewalSnapshot(records: readonly RenewalRecord[]): RenewalEntryV1[] {
       timeOf(b.expires_at) - timeOf(a.expires_at)
     )
     .slice(0, RENEWAL_SNAPSHOT_SIZE)
-    .map((record) => ({
-      issuedAt: toIso(record.issued_at),
-      expiresAt: toIso(record.expires_at),
-      renewedBy: record.renewed_by,
-      schemaVersion: record.schema_version,
-    }));
+    .map(toEntry);
 }
 
 export function buildPayload(input: BuildPayloadInput): WebhookPayloadV1 {
@@ -147,6 +151,32 @@ export function buildPayload(input: BuildPayloadInput): WebhookPayloadV1 {
   });
   if (!result.ok) throw new PayloadError(result.issues);
   return result.value;
+}
+
+export interface BuiltPayload {
+  payload: WebhookPayloadV1;
+  /** Why stored renewal records were left out (`renewalHistory.<stored index>.<field>`). */
+  dropped: Issue[];
+}
+
+/**
+ * Like `buildPayload`, but a stored renewal record that is not a valid entry on its own is left out
+ * (and reported) instead of failing the payload: stored data must never block an event, above all
+ * a removal. Still throws `PayloadError` for anything else that is invalid.
+ */
+export function buildPayloadSkippingInvalid(input: BuildPayloadInput): BuiltPayload {
+  const dropped: Issue[] = [];
+  const kept = input.renewalHistory.filter((record, index) => {
+    const checked = parseWith(RenewalEntryV1, toEntry(record ?? ({} as RenewalRecord)));
+    if (!checked.ok) {
+      dropped.push(...checked.issues.map((issue) => ({
+        path: ["renewalHistory", index, issue.path].filter((p) => p !== "").join("."),
+        message: issue.message,
+      })));
+    }
+    return checked.ok;
+  });
+  return { payload: buildPayload({ ...input, renewalHistory: kept }), dropped };
 }
 
 /** Canonical JSON: keys in contract order, no whitespace. Equal payloads give equal bytes. */
