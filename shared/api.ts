@@ -139,7 +139,8 @@ export type SyncRetryResult = z.infer<typeof SyncRetryResult>;
 
 export const InboundAck = z.object({
   status: z.enum(["accepted", "duplicate"]),
-  eventId: Uuid,
+  /** The inbound eventId as stored: lowercased, any 8-4-4-4-12 hex id. */
+  eventId: z.guid(),
 });
 export type InboundAck = z.infer<typeof InboundAck>;
 
