@@ -59,7 +59,9 @@ export const SyncResult = z.object({
 });
 export type SyncResult = z.infer<typeof SyncResult>;
 
-export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]);
+export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]).meta({
+  title: "SyncState",
+});
 export type SyncState = z.infer<typeof SyncState>;
 
 export const SyncStatus = z.object({
@@ -112,7 +114,7 @@ export type SyncStatusQuery = z.output<typeof SyncStatusQuery>;
 export const SyncStatusListItem = SyncStatus.extend({
   mentorName: z.string(),
   chapterIds: z.array(Uuid),
-});
+}).meta({ title: "SyncStatusListItem" });
 export type SyncStatusListItem = z.infer<typeof SyncStatusListItem>;
 
 export const SyncStatusPage = z.object({

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { GuidInput, InstantInput, parseJsonWith, type ParseResult } from "./validation.ts";
 
-export const Listing = z.enum(["listed", "unlisted"]);
+export const Listing = z.enum(["listed", "unlisted"]).meta({ title: "Listing" });
 export type Listing = z.infer<typeof Listing>;
 
 const inboundEnvelope = {

@@ -12,16 +12,19 @@ import {
 
 export const RENEWAL_SNAPSHOT_SIZE = 5;
 
+// Titles name the generated Dart types (contracts/dart/).
 export const EventType = z.enum([
   "certification.expired",
   "certification.renewed",
-]);
+]).meta({ title: "EventType" });
 export type EventType = z.infer<typeof EventType>;
 
-export const CertificationStatus = z.enum(["active", "expired", "paused"]);
+export const CertificationStatus = z.enum(["active", "expired", "paused"]).meta({
+  title: "CertificationStatus",
+});
 export type CertificationStatus = z.infer<typeof CertificationStatus>;
 
-export const ListingAction = z.enum(["remove", "reinstate"]);
+export const ListingAction = z.enum(["remove", "reinstate"]).meta({ title: "ListingAction" });
 export type ListingAction = z.infer<typeof ListingAction>;
 
 /** The one listing action each event type implies; the schema rejects any other pairing. */
@@ -35,7 +38,7 @@ export const RenewalEntryV1 = z.object({
   expiresAt: IsoDateTime,
   renewedBy: Uuid.nullable(),
   schemaVersion: z.int().positive(),
-});
+}).meta({ title: "RenewalEntry" });
 export type RenewalEntryV1 = z.infer<typeof RenewalEntryV1>;
 
 // JSON Schema cannot see a zod refinement, so the same pairing is published as if/then clauses.
