@@ -59,7 +59,9 @@ export const SyncResult = z.object({
 });
 export type SyncResult = z.infer<typeof SyncResult>;
 
-export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]);
+export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]).meta({
+  title: "SyncState",
+});
 export type SyncState = z.infer<typeof SyncState>;
 
 export const SyncStatus = z.object({
@@ -112,7 +114,7 @@ export type SyncStatusQuery = z.output<typeof SyncStatusQuery>;
 export const SyncStatusListItem = SyncStatus.extend({
   mentorName: z.string(),
   chapterIds: z.array(Uuid),
-});
+}).meta({ title: "SyncStatusListItem" });
 export type SyncStatusListItem = z.infer<typeof SyncStatusListItem>;
 
 export const SyncStatusPage = z.object({
@@ -139,7 +141,8 @@ export type SyncRetryResult = z.infer<typeof SyncRetryResult>;
 
 export const InboundAck = z.object({
   status: z.enum(["accepted", "duplicate"]),
-  eventId: Uuid,
+  /** The inbound eventId as stored: lowercased, any 8-4-4-4-12 hex id. */
+  eventId: z.guid(),
 });
 export type InboundAck = z.infer<typeof InboundAck>;
 

@@ -1,15 +1,15 @@
 // Events HLF Dynamics posts to our `dynamics-webhook` function (inbound contract v1).
 import { z } from "zod";
-import { IsoDateTime, parseJsonWith, type ParseResult, Uuid } from "./validation.ts";
+import { GuidInput, InstantInput, parseJsonWith, type ParseResult } from "./validation.ts";
 
-export const Listing = z.enum(["listed", "unlisted"]);
+export const Listing = z.enum(["listed", "unlisted"]).meta({ title: "Listing" });
 export type Listing = z.infer<typeof Listing>;
 
 const inboundEnvelope = {
   schemaVersion: z.literal(1),
-  eventId: Uuid,
-  occurredAt: IsoDateTime,
-  mentorId: Uuid,
+  eventId: GuidInput,
+  occurredAt: InstantInput,
+  mentorId: GuidInput,
   listing: Listing,
 };
 
@@ -17,7 +17,7 @@ const inboundEnvelope = {
 export const ListingConfirmedV1 = z.object({
   ...inboundEnvelope,
   eventType: z.literal("listing.confirmed"),
-  inReplyTo: Uuid,
+  inReplyTo: GuidInput,
 }).meta({ title: "Dynamics listing.confirmed event v1" });
 export type ListingConfirmedV1 = z.infer<typeof ListingConfirmedV1>;
 

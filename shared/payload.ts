@@ -12,16 +12,19 @@ import {
 
 export const RENEWAL_SNAPSHOT_SIZE = 5;
 
+// Titles name the generated Dart types (contracts/dart/).
 export const EventType = z.enum([
   "certification.expired",
   "certification.renewed",
-]);
+]).meta({ title: "EventType" });
 export type EventType = z.infer<typeof EventType>;
 
-export const CertificationStatus = z.enum(["active", "expired", "paused"]);
+export const CertificationStatus = z.enum(["active", "expired", "paused"]).meta({
+  title: "CertificationStatus",
+});
 export type CertificationStatus = z.infer<typeof CertificationStatus>;
 
-export const ListingAction = z.enum(["remove", "reinstate"]);
+export const ListingAction = z.enum(["remove", "reinstate"]).meta({ title: "ListingAction" });
 export type ListingAction = z.infer<typeof ListingAction>;
 
 /** The one listing action each event type implies; the schema rejects any other pairing. */
@@ -35,7 +38,7 @@ export const RenewalEntryV1 = z.object({
   expiresAt: IsoDateTime,
   renewedBy: Uuid.nullable(),
   schemaVersion: z.int().positive(),
-});
+}).meta({ title: "RenewalEntry" });
 export type RenewalEntryV1 = z.infer<typeof RenewalEntryV1>;
 
 // JSON Schema cannot see a zod refinement, so the same pairing is published as if/then clauses.
@@ -117,6 +120,15 @@ function timeOf(iso: string): number {
   return Number.isNaN(ms) ? -Infinity : ms;
 }
 
+function toEntry(record: RenewalRecord): RenewalEntryV1 {
+  return {
+    issuedAt: toIso(record.issued_at),
+    expiresAt: toIso(record.expires_at),
+    renewedBy: record.renewed_by,
+    schemaVersion: record.schema_version,
+  };
+}
+
 /** Newest first by `issued_at` (then `expires_at`), so equal inputs give equal snapshots in any order. */
 function renewalSnapshot(records: readonly RenewalRecord[]): RenewalEntryV1[] {
   return [...records]
@@ -125,12 +137,7 @@ function renewalSnapshot(records: readonly RenewalRecord[]): RenewalEntryV1[] {
       timeOf(b.expires_at) - timeOf(a.expires_at)
     )
     .slice(0, RENEWAL_SNAPSHOT_SIZE)
-    .map((record) => ({
-      issuedAt: toIso(record.issued_at),
-      expiresAt: toIso(record.expires_at),
-      renewedBy: record.renewed_by,
-      schemaVersion: record.schema_version,
-    }));
+    .map(toEntry);
 }
 
 export function buildPayload(input: BuildPayloadInput): WebhookPayloadV1 {
@@ -147,6 +154,32 @@ export function buildPayload(input: BuildPayloadInput): WebhookPayloadV1 {
   });
   if (!result.ok) throw new PayloadError(result.issues);
   return result.value;
+}
+
+export interface BuiltPayload {
+  payload: WebhookPayloadV1;
+  /** Why stored renewal records were left out (`renewalHistory.<stored index>.<field>`). */
+  dropped: Issue[];
+}
+
+/**
+ * Like `buildPayload`, but a stored renewal record that is not a valid entry on its own is left out
+ * (and reported) instead of failing the payload: stored data must never block an event, above all
+ * a removal. Still throws `PayloadError` for anything else that is invalid.
+ */
+export function buildPayloadSkippingInvalid(input: BuildPayloadInput): BuiltPayload {
+  const dropped: Issue[] = [];
+  const kept = input.renewalHistory.filter((record, index) => {
+    const checked = parseWith(RenewalEntryV1, toEntry(record ?? ({} as RenewalRecord)));
+    if (!checked.ok) {
+      dropped.push(...checked.issues.map((issue) => ({
+        path: ["renewalHistory", index, issue.path].filter((p) => p !== "").join("."),
+        message: issue.message,
+      })));
+    }
+    return checked.ok;
+  });
+  return { payload: buildPayload({ ...input, renewalHistory: kept }), dropped };
 }
 
 /** Canonical JSON: keys in contract order, no whitespace. Equal payloads give equal bytes. */

@@ -200,32 +200,55 @@ function standardCandidates(header: string): Uint8Array[] {
   });
 }
 
+// Svix signs exactly as Standard Webhooks does, under its own header names.
+const STANDARD_PREFIXES = ["webhook-", "svix-"] as const;
+type StandardPart = "id" | "timestamp" | "signature";
+
+/** A Standard Webhooks header under its own name, else its `svix-*` alias. */
+function standardHeader(headers: Headers, part: StandardPart): string | null {
+  for (const prefix of STANDARD_PREFIXES) {
+    const value = headers.get(`${prefix}${part}`);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+function hasStandardHeaders(headers: Headers): boolean {
+  return (["id", "timestamp", "signature"] as const).some((part) =>
+    standardHeader(headers, part) !== null
+  );
+}
+
 async function verifyStandard(
   body: Uint8Array<ArrayBuffer>,
   headers: Headers,
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
-  const signature = headers.get("webhook-signature");
-  const id = headers.get("webhook-id");
-  const timestamp = headers.get("webhook-timestamp")?.trim();
+  const signature = standardHeader(headers, "signature");
+  const id = standardHeader(headers, "id");
+  const timestamp = standardHeader(headers, "timestamp")?.trim();
   if (signature === null) return fail("missing_signature");
   if (!id || timestamp === undefined || !/^\d{1,15}$/.test(timestamp)) {
     return fail("malformed_signature");
   }
-  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (Math.abs(opts.nowSeconds - Number(timestamp)) > tolerance) {
-    return fail("timestamp_out_of_tolerance");
-  }
   const candidates = standardCandidates(signature);
   if (candidates.length === 0) return fail("malformed_signature");
   const ok = await anyMatch(opts.secrets, standardContent(id, timestamp, body), candidates);
-  return ok ? { ok: true, scheme: "standard-webhooks" } : fail("signature_mismatch");
+  if (!ok) return fail("signature_mismatch");
+  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  return Math.abs(opts.nowSeconds - Number(timestamp)) > tolerance
+    ? fail("timestamp_out_of_tolerance")
+    : { ok: true, scheme: "standard-webhooks" };
 }
 
 /**
- * Verifies an inbound request on its raw body bytes. Any `webhook-*` header selects the Standard
- * Webhooks scheme (timestamp enforced); otherwise `X-HLF-Signature` is checked. Any secret in
- * `secrets` may match (rotation); an empty list never verifies.
+ * Verifies an inbound request on its raw body bytes. The scheme is chosen by what verifies, not by
+ * which headers are present: Standard Webhooks (`webhook-*`, or Svix's `svix-*` names; timestamp
+ * enforced) is tried first, then `X-HLF-Signature`. A stray header of one scheme next to a valid
+ * signature of the other does not fail the request. An authentic Standard Webhooks signature with a
+ * stale timestamp is final (a replay, or a sender's clock to fix): no fallback. When nothing
+ * verifies, the reason reported is the Standard Webhooks one if those headers were sent. Any secret in `secrets` may match
+ * (rotation); an empty list never verifies.
  */
 export async function verifyWebhook(
   body: Uint8Array | string,
@@ -233,9 +256,17 @@ export async function verifyWebhook(
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
   const bytes = bytesOf(body);
-  const standard = ["webhook-signature", "webhook-id", "webhook-timestamp"]
-    .some((name) => headers.has(name));
-  if (standard) return await verifyStandard(bytes, headers, opts);
+  const failures: VerifyResult[] = [];
+  if (hasStandardHeaders(headers)) {
+    const standard = await verifyStandard(bytes, headers, opts);
+    if (standard.ok || standard.reason === "timestamp_out_of_tolerance") return standard;
+    failures.push(standard);
+  }
   const hlf = headers.get(HLF_SIGNATURE_HEADER);
-  return hlf === null ? fail("missing_signature") : await verifyHlf(bytes, hlf, opts.secrets);
+  if (hlf !== null) {
+    const result = await verifyHlf(bytes, hlf, opts.secrets);
+    if (result.ok) return result;
+    failures.push(result);
+  }
+  return failures[0] ?? fail("missing_signature");
 }

@@ -5,6 +5,7 @@
 import type { Sql } from "./db.ts";
 import type { AttemptRecord } from "./dynamics-client.ts";
 import type { CertificationStatus, EventType, RenewalRecord } from "./payload.ts";
+import type { Issue } from "./validation.ts";
 
 type Tx = Sql;
 
@@ -254,4 +255,23 @@ export async function enqueueEvent(sql: Tx, mentorId: string, type: EventType): 
     select event_id as "eventId", mentor_id as "mentorId", event_type as "eventType", state, attempts
     from public.enqueue_sync_event(${mentorId}::uuid, ${type}::text)`;
   return row;
+}
+
+/**
+ * Stored renewal entries had to be left out of an event's payload: one open issue per event for
+ * coordinators (a later round of the same event does not add another).
+ */
+export async function raiseInvalidHistoryIssue(
+  sql: Tx,
+  event: { eventId: string; mentorId: string },
+  issues: readonly Issue[],
+): Promise<void> {
+  await sql`
+    insert into public.sync_issues (mentor_id, kind, event_id, detail)
+    select ${event.mentorId}, 'invalid_renewal_history', ${event.eventId},
+      jsonb_build_object('droppedEntries', ${sql.json(issues as never)}::jsonb)
+    where not exists (
+      select 1 from public.sync_issues
+      where mentor_id = ${event.mentorId} and kind = 'invalid_renewal_history'
+        and event_id = ${event.eventId} and resolved_at is null)`;
 }

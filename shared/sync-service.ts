@@ -9,7 +9,7 @@ import type { Logger } from "./logger.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
 import { createWriteBatcher, type WriteBatcher } from "./write-batcher.ts";
 import {
-  buildPayload,
+  buildPayloadSkippingInvalid,
   type EventType,
   PayloadError,
   toJson,
@@ -29,6 +29,7 @@ import {
   holdDueEvents,
   latestEvent,
   mentorListing,
+  raiseInvalidHistoryIssue,
   releaseHeldEvents,
   requeueFailedEvents,
   type RoundResult,
@@ -171,7 +172,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
   ): Promise<Finish["state"] | null> {
     let payload: WebhookPayloadV1;
     try {
-      payload = buildPayload({
+      const built = buildPayloadSkippingInvalid({
         eventId: event.eventId,
         eventType: event.eventType,
         occurredAt: event.createdAt,
@@ -180,6 +181,15 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
         expiryDate: event.expiryDate,
         renewalHistory: event.renewalHistory,
       });
+      payload = built.payload;
+      if (built.dropped.length > 0) {
+        log.warn("renewal entries left out of the payload", {
+          eventId: event.eventId,
+          mentorId: event.mentorId,
+          issues: built.dropped.length,
+        });
+        await raiseInvalidHistoryIssue(sql, event, built.dropped);
+      }
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       const finish: Finish = { state: "failed", error: err.message, status: null };

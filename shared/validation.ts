@@ -14,6 +14,19 @@ export const IsoDateTime = z.iso.datetime({ precision: 3 });
 
 export const Uuid = z.uuid();
 
+// Inbound is liberal in what it accepts and stores what it sends: any RFC 3339 instant (any number
+// of fractional digits, `Z` or any offset; .NET's round-trip format has seven), normalised to
+// `IsoDateTime`; any 8-4-4-4-12 hex id (a Dataverse GUID need not carry an RFC 4122 version),
+// lowercased.
+export const InstantInput = z.iso.datetime({ offset: true })
+  .transform((value) => {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+  })
+  .pipe(IsoDateTime);
+
+export const GuidInput = z.guid().transform((value) => value.toLowerCase());
+
 function joinPath(path: readonly PropertyKey[]): string {
   return path.map(String).join(".");
 }

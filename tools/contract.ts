@@ -15,7 +15,9 @@ import {
   SyncStatusQuery,
 } from "../shared/api.ts";
 import { InboundEventV1, ListingChangedV1, ListingConfirmedV1 } from "../shared/inbound.ts";
-import { WebhookPayloadV1 } from "../shared/payload.ts";
+import { buildPayload, toJson, WebhookPayloadV1 } from "../shared/payload.ts";
+import { deliveryMarkdown, webhookResponses } from "./contract-delivery.ts";
+import { DART_MODEL_PATH, dartModels } from "./contract-dart.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -31,7 +33,7 @@ const STANDALONE: Record<string, z.ZodType> = {
   "contracts/inbound-event.v1.schema.json": InboundEventV1,
 };
 
-const COMPONENTS: Record<string, z.ZodType> = {
+const COMPONENTS = {
   WebhookPayloadV1,
   ListingConfirmedV1,
   ListingChangedV1,
@@ -45,7 +47,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   SyncRetryResult,
   InboundAck,
   ErrorBody,
-};
+} satisfies Record<string, z.ZodType>;
 
 /** Same document, keys sorted at every level, so output never depends on insertion order. */
 function sortKeys(value: Json): Json {
@@ -60,8 +62,15 @@ function render(document: JsonObject): string {
   return `${JSON.stringify(sortKeys(document), null, 2)}\n`;
 }
 
+// An integer literal (schemaVersion: 1) is published as an integer, not a number, so generated
+// models (Dart) get an int.
+const integerConsts = (ctx: { jsonSchema: Record<string, unknown> }) => {
+  const value = ctx.jsonSchema.const;
+  if (typeof value === "number" && Number.isInteger(value)) ctx.jsonSchema.type = "integer";
+};
+
 function jsonSchema(schema: z.ZodType): JsonObject {
-  return z.toJSONSchema(schema, { io: IO }) as JsonObject;
+  return z.toJSONSchema(schema, { io: IO, override: integerConsts }) as JsonObject;
 }
 
 function componentSchemas(): JsonObject {
@@ -69,6 +78,7 @@ function componentSchemas(): JsonObject {
   for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
     io: IO,
+    override: integerConsts,
     uri: (id) => `#/components/schemas/${id}`,
   }) as { schemas: Record<string, JsonObject> };
   // Inside an OpenAPI 3.1 document the dialect is implied and components are named by their key.
@@ -242,15 +252,7 @@ function webhooks(): JsonObject {
           ),
         }),
         requestBody: { required: true, content: jsonContent(ref("WebhookPayloadV1")) },
-        responses: {
-          "2XX": { description: "Applied (or already applied). Delivery is complete." },
-          "408": { description: "Retried with backoff." },
-          "429": { description: "Retried, honouring Retry-After (seconds or HTTP-date)." },
-          "4XX": { description: "Any other 4xx is permanent: not retried, shown to coordinators." },
-          "5XX": {
-            description: "500, 502, 503, 504 are retried with backoff; others are permanent.",
-          },
-        },
+        responses: webhookResponses(),
       },
     },
   };
@@ -290,9 +292,13 @@ function openApi(): JsonObject {
         hlfSignature: { type: "apiKey", in: "header", name: "X-HLF-Signature" },
         dynamicsOAuth2: {
           type: "oauth2",
+          description: "Entra ID client credentials. The token URL is the HLF tenant's: " +
+            "https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token (DYNAMICS_TOKEN_URL).",
           flows: {
             clientCredentials: {
-              tokenUrl: "https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token",
+              // A URL, not a template (strict validators check uri-reference); the tenant is
+              // named in the description.
+              tokenUrl: "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
               scopes: {},
             },
           },
@@ -308,10 +314,137 @@ function openApi(): JsonObject {
   };
 }
 
-/** Every generated contract file, keyed by its path relative to the repository root. */
-export function buildContractFiles(): Record<string, string> {
+// The Flutter app's models: the payload, the inbound events, and what sync-status answers.
+const DART_SOURCES: Record<string, z.ZodType> = {
+  WebhookPayload: WebhookPayloadV1,
+  ListingConfirmed: ListingConfirmedV1,
+  ListingChanged: ListingChangedV1,
+  SyncStatus,
+  SyncStatusPage,
+};
+
+const EXAMPLE_MENTOR = "0b8e6a52-3c4d-4f1a-8e2b-9d7c6a5b4e31";
+const EXAMPLE_COORDINATOR = "c3d2e1f0-a9b8-4c7d-8e6f-5a4b3c2d1e0f";
+
+function examplePayload(eventType: "certification.expired" | "certification.renewed") {
+  const renewed = eventType === "certification.renewed";
+  return JSON.parse(toJson(buildPayload({
+    eventId: renewed
+      ? "9a7e3c1d-5b2f-4e8a-9c6d-1f0e2d3c4b5a"
+      : "6f1c2b9e-4d7a-4c1e-9b3f-2a5d8e7c1f40",
+    eventType,
+    occurredAt: new Date(renewed ? "2026-11-25T09:15:00.000Z" : "2026-11-22T10:00:00.000Z"),
+    mentorId: EXAMPLE_MENTOR,
+    certificationStatus: renewed ? "active" : "expired",
+    expiryDate: new Date(renewed ? "2027-11-25T09:15:00.000Z" : "2026-11-22T00:00:00.000Z"),
+    renewalHistory: [
+      ...(renewed
+        ? [{
+          schema_version: 1,
+          issued_at: "2026-11-25T09:15:00.000Z",
+          expires_at: "2027-11-25T09:15:00.000Z",
+          renewed_by: EXAMPLE_COORDINATOR,
+        }]
+        : []),
+      {
+        schema_version: 1,
+        issued_at: "2025-11-22T10:00:00.000Z",
+        expires_at: "2026-11-22T10:00:00.000Z",
+        renewed_by: null,
+      },
+    ],
+  })));
+}
+
+const exampleStatus = {
+  mentorId: EXAMPLE_MENTOR,
+  state: "synced",
+  listing: "listed",
+  lastEventId: "9a7e3c1d-5b2f-4e8a-9c6d-1f0e2d3c4b5a",
+  lastEventType: "certification.renewed",
+  lastAttemptAt: "2026-11-25T09:15:00.042Z",
+  lastSuccessAt: "2026-11-25T09:15:00.042Z",
+  attempts: 1,
+  nextAttemptAt: null,
+  lastError: null,
+  updatedAt: "2026-11-25T09:15:00.050Z",
+};
+
+/** Example documents: path -> [the openapi.json component it is valid under, the document]. */
+export const EXAMPLES: Record<string, [keyof typeof COMPONENTS, unknown]> = {
+  "contracts/examples/webhook-payload.expired.json": [
+    "WebhookPayloadV1",
+    examplePayload("certification.expired"),
+  ],
+  // A null renewedBy, and a field this version does not know: a v1 reader ignores it.
+  "contracts/examples/webhook-payload.renewed-with-unknown-field.json": [
+    "WebhookPayloadV1",
+    { ...examplePayload("certification.renewed"), portalRegion: "west" },
+  ],
+  "contracts/examples/listing-confirmed.json": ["ListingConfirmedV1", {
+    schemaVersion: 1,
+    eventId: "3f2b8c4d-1a6e-4b7f-8c9d-0e1f2a3b4c5d",
+    eventType: "listing.confirmed",
+    occurredAt: "2026-11-22T10:00:01.250Z",
+    mentorId: EXAMPLE_MENTOR,
+    listing: "unlisted",
+    inReplyTo: "6f1c2b9e-4d7a-4c1e-9b3f-2a5d8e7c1f40",
+  }],
+  // As Dataverse sends it: a GUID without an RFC 4122 version, .NET's seven fractional digits.
+  "contracts/examples/listing-changed.json": ["ListingChangedV1", {
+    schemaVersion: 1,
+    eventId: "7c4a6d2f-2e6b-ec11-8f8f-000d3a4b1c2d",
+    eventType: "listing.changed",
+    occurredAt: "2026-11-23T10:30:00.1234567+02:00",
+    mentorId: EXAMPLE_MENTOR,
+    listing: "listed",
+    changedBy: "portal-admin@hlf.example",
+    reason: "Restored by hand after a paper renewal",
+  }],
+  "contracts/examples/sync-status.json": ["SyncStatus", exampleStatus],
+  "contracts/examples/sync-status-page.json": ["SyncStatusPage", {
+    items: [{ ...exampleStatus, mentorName: "Kari Nordmann", chapterIds: [EXAMPLE_COORDINATOR] }],
+    nextCursor: null,
+  }],
+};
+
+// The README's generated block sits between these markers; the rest of the file is prose.
+export const README_PATH = "contracts/README.md";
+const GENERATED_START =
+  "<!-- generated by `npm run contract` from classify.ts and the reschedule policy -->";
+const GENERATED_END = "<!-- end of generated block -->";
+
+function withGeneratedBlock(readme: string): string {
+  const start = readme.indexOf(GENERATED_START);
+  const end = readme.indexOf(GENERATED_END);
+  if (start < 0 || end < start) {
+    throw new Error(`${README_PATH} lost its generated-block markers`);
+  }
+  return `${readme.slice(0, start + GENERATED_START.length)}\n${deliveryMarkdown()}\n${
+    readme.slice(end)
+  }`;
+}
+
+/**
+ * Every generated contract file, keyed by its path relative to the repository root. `readme` is
+ * the current contracts/README.md, whose generated block is rewritten.
+ */
+export async function buildContractFiles(readme: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for (const [path, schema] of Object.entries(STANDALONE)) files[path] = render(jsonSchema(schema));
   files["contracts/openapi.json"] = render(openApi());
+  files[README_PATH] = withGeneratedBlock(readme);
+  for (const [path, [, example]] of Object.entries(EXAMPLES)) {
+    files[path] = `${JSON.stringify(example, null, 2)}\n`;
+  }
+  files[DART_MODEL_PATH] = await dartModels(
+    Object.fromEntries(
+      Object.entries(DART_SOURCES).map(([name, schema]) => {
+        // The source name, not the document title, names the top-level Dart class.
+        const { title: _title, ...rest } = jsonSchema(schema);
+        return [name, JSON.stringify(rest)];
+      }),
+    ),
+  );
   return files;
 }

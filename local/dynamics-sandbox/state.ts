@@ -26,6 +26,9 @@ export interface ListingRecord {
   lastEventId: string;
   lastEventType: WebhookPayloadV1["eventType"];
   occurredAt: string;
+  /** What the portal shows from the last applied payload. */
+  expiryDate: string;
+  renewalHistory: WebhookPayloadV1["renewalHistory"];
   updatedAt: string;
   changes: number;
 }
@@ -36,6 +39,7 @@ export interface AppliedEvent {
   eventType: WebhookPayloadV1["eventType"];
   mentorId: string;
   occurredAt: string;
+  expiryDate: string;
   receivedAt: string;
   listing: Listing;
   signatureScheme: string;
@@ -141,6 +145,8 @@ export function applyEvent(
     lastEventId: payload.eventId,
     lastEventType: payload.eventType,
     occurredAt: payload.occurredAt,
+    expiryDate: payload.expiryDate,
+    renewalHistory: payload.renewalHistory,
     updatedAt: receivedAt,
     changes: (previous?.changes ?? 0) + 1,
   });
@@ -150,6 +156,7 @@ export function applyEvent(
     eventType: payload.eventType,
     mentorId: payload.mentorId,
     occurredAt: payload.occurredAt,
+    expiryDate: payload.expiryDate,
     receivedAt,
     listing,
     signatureScheme: meta.signatureScheme,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { renewalRecords } from "../support/payload-factory.ts";
 import {
   createCertification,
   createListedMentor,
@@ -37,7 +38,7 @@ function newEvents(mentorId: string): Promise<EventRow[]> {
     select id::text, event_type, certification_status, expiry_date, state
       from public.sync_events
      where mentor_id = ${mentorId} and id > ${mark.toString()}::bigint
-     order by id`;
+     order by sync_events.id`;
 }
 
 async function listed(mentorId: string): Promise<boolean | undefined> {
@@ -68,10 +69,13 @@ describe("listing flips write sync events", () => {
     expect(await listed(mentor.id)).toBe(true);
   });
 
-  it("an update that does not flip the listing writes nothing", async () => {
+  it("an update that changes nothing the payload shows writes nothing", async () => {
     const { mentorId, certificationId } = await createListedMentor(db.sql);
     const before = (await newEvents(mentorId)).length;
-    await db.sql`update public.certifications set expires_at = expires_at + interval '10 days'
+    await db.sql`update public.certifications
+                    set expires_at = expires_at, status = 'active', renewal_history = renewal_history
+                  where id = ${certificationId}`;
+    await db.sql`update public.certifications set issued_at = issued_at - interval '1 day'
                   where id = ${certificationId}`;
     await db.sql`update public.peer_mentors set full_name = 'Renamed' where id = ${mentorId}`;
     await db.sql`update public.peer_mentors set status = 'active' where id = ${mentorId}`;
@@ -124,12 +128,14 @@ describe("listing flips write sync events", () => {
     await letCertificationsLapse(db.sql, [certificationId]);
     await db.sql`update public.certifications set expires_at = now() + interval '1 year'
                   where id = ${certificationId}`;
-    expect(await newEvents(mentorId)).toHaveLength(1);
+    // The listing never flipped (the lapse wrote nothing), but the expiry Dynamics shows changed.
+    const [, renewal] = await newEvents(mentorId);
+    expect(renewal.event_type).toBe("certification.renewed");
     await letCertificationsLapse(db.sql, [certificationId]);
     await db.sql`update public.certifications set issued_at = now() - interval '2 years'
                   where id = ${certificationId}`;
     // Neither status nor expiry changed: the listing is only recomputed by the nightly job.
-    expect(await newEvents(mentorId)).toHaveLength(1);
+    expect(await newEvents(mentorId)).toHaveLength(2);
   });
 
   it("deleting the certification unlists the mentor", async () => {
@@ -153,6 +159,63 @@ describe("listing flips write sync events", () => {
       select count(*)::int as n from public.sync_events
        where mentor_id = any(${ids}::uuid[]) and event_type = 'certification.expired'`;
     expect(n).toBe(30);
+  });
+});
+
+describe("state-based events: every change the payload shows", () => {
+  it("an on-time renewal of a listed mentor sends certification.renewed with the new expiry", async () => {
+    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    const expiresAt = daysFromNow(430);
+    await db
+      .sql`select public.append_certification_renewal(${certificationId}, now(), ${expiresAt})`;
+    const events = await newEvents(mentorId);
+    expect(events.map((e) => [e.event_type, e.state])).toEqual([
+      ["certification.renewed", "superseded"],
+      ["certification.renewed", "pending"],
+    ]);
+    expect(events[1]).toMatchObject({ certification_status: "active", expiry_date: expiresAt });
+  });
+
+  it("a new expiry of an unlisted mentor is sent as certification.expired", async () => {
+    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    await db.sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
+    const expiresAt = daysFromNow(-3);
+    await db.sql`update public.certifications set expires_at = ${expiresAt}
+                  where id = ${certificationId}`;
+    const last = (await newEvents(mentorId)).at(-1);
+    expect(last).toMatchObject({
+      event_type: "certification.expired",
+      certification_status: "expired",
+      expiry_date: expiresAt,
+    });
+  });
+
+  it("paused to revoked publishes the same status and writes nothing", async () => {
+    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    await db.sql`update public.certifications set status = 'paused' where id = ${certificationId}`;
+    const before = (await newEvents(mentorId)).length;
+    await db.sql`update public.certifications set status = 'revoked' where id = ${certificationId}`;
+    expect(await newEvents(mentorId)).toHaveLength(before);
+  });
+
+  it("only a change to the five newest entries counts as a change of the snapshot", async () => {
+    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    const history = renewalRecords(7);
+    await db.sql`update public.certifications set renewal_history = ${db.sql.json(history)}
+                  where id = ${certificationId}`;
+    const afterSeed = (await newEvents(mentorId)).length;
+    expect(afterSeed).toBe(2);
+    // The oldest entry is outside the snapshot: editing it changes nothing Dynamics sees.
+    const [oldest, ...rest] = history; // oldest first
+    const edited = [{ ...oldest, renewed_by: null }, ...rest];
+    expect(oldest.renewed_by).not.toBeNull();
+    await db.sql`update public.certifications set renewal_history = ${db.sql.json(edited)}
+                  where id = ${certificationId}`;
+    expect(await newEvents(mentorId)).toHaveLength(afterSeed);
+    const newest = [...edited.slice(0, -1), { ...edited.at(-1)!, renewed_by: null }];
+    await db.sql`update public.certifications set renewal_history = ${db.sql.json(newest)}
+                  where id = ${certificationId}`;
+    expect(await newEvents(mentorId)).toHaveLength(afterSeed + 1);
   });
 });
 

@@ -84,6 +84,37 @@ describe("dynamics-webhook", () => {
     expect(deliveryLines.filter((l) => l.includes('"status":"accepted"'))).toEqual([]);
   });
 
+  it("accepts what real senders send: Svix header names, a Dataverse GUID, 7-digit fractions", async () => {
+    const { mentorId } = await createListedMentor(t.db.sql);
+    const eventId = "7C4A6D2F-2E6B-EC11-8F8F-000D3A4B1C2D";
+    const body = JSON.stringify(
+      listingChanged({
+        eventId,
+        mentorId,
+        listing: "listed",
+        occurredAt: "2026-11-23T10:30:00.1234567+02:00",
+      }),
+    );
+    const svix = Object.fromEntries(
+      Object.entries(await signed(body)).flatMap(([name, value]) =>
+        name.startsWith("webhook-") ? [[name.replace("webhook-", "svix-"), value]] : []
+      ),
+    );
+    const bad = { ...svix, "svix-signature": (await signed(body + " "))["webhook-signature"] };
+    const before = await ledgerCount();
+    expect((await post(body, bad)).status).toBe(401);
+    expect(await ledgerCount()).toBe(before);
+
+    const response = await post(body, svix);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "accepted", eventId: eventId.toLowerCase() });
+    const [row] = await t.db.sql`
+      select signature_scheme, payload from public.cert_notification_log
+       where event_id = ${eventId.toLowerCase()}`;
+    expect(row.signature_scheme).toBe("standard-webhooks");
+    expect(row.payload.occurredAt).toBe("2026-11-23T08:30:00.123Z");
+  });
+
   it("raises drift and queues a corrective event when the portal contradicts the mentor's state", async () => {
     const { mentorId } = await createListedMentor(t.db.sql);
     await sweep();

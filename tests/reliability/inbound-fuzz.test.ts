@@ -203,18 +203,20 @@ const extraHeaders = fc.dictionary(
 
 /** A signature mode and the verification failure it must produce (null: it verifies). */
 type SigMode =
-  | { mode: "valid"; scheme: SignatureScheme; skew: number }
-  | { mode: "none" | "wrong-secret" | "other-body" | "garbage" | "partial" | "hlf-shadowed" }
+  | { mode: "valid"; scheme: SignatureScheme; skew: number; stray: boolean }
+  | { mode: "none" | "wrong-secret" | "other-body" | "garbage" | "partial" | "hlf-stray-forged" }
   | { mode: "stale" | "future"; by: number };
 
 const validSig: fc.Arbitrary<SigMode> = fc.record({
   mode: fc.constant("valid" as const),
   scheme: fc.constantFrom("standard-webhooks" as const, "hlf" as const),
   skew: fc.integer({ min: -TOLERANCE, max: TOLERANCE }),
+  // A stray header of the other scheme: the scheme is chosen by what verifies.
+  stray: fc.boolean(),
 });
 const badSig: fc.Arbitrary<SigMode> = fc.oneof(
   fc.constantFrom(
-    ...(["none", "wrong-secret", "other-body", "garbage", "partial", "hlf-shadowed"] as const)
+    ...(["none", "wrong-secret", "other-body", "garbage", "partial", "hlf-stray-forged"] as const)
       .map((mode) => ({ mode })),
   ),
   fc.record({
@@ -229,7 +231,7 @@ const EXPECTED_REASON: Record<Exclude<SigMode["mode"], "valid">, string[]> = {
   "other-body": ["signature_mismatch"],
   garbage: ["malformed_signature", "signature_mismatch"],
   partial: ["malformed_signature"],
-  "hlf-shadowed": ["missing_signature"],
+  "hlf-stray-forged": ["missing_signature"],
   stale: ["timestamp_out_of_tolerance"],
   future: ["timestamp_out_of_tolerance"],
 };
@@ -240,8 +242,16 @@ async function signatureFor(
   garbage: string,
 ): Promise<Record<string, string>> {
   switch (sig.mode) {
-    case "valid":
-      return await signedHeaders(bytes, { scheme: sig.scheme, timestampSeconds: NOW_S + sig.skew });
+    case "valid": {
+      const headers = await signedHeaders(bytes, {
+        scheme: sig.scheme,
+        timestampSeconds: NOW_S + sig.skew,
+      });
+      if (!sig.stray) return headers;
+      return sig.scheme === "hlf"
+        ? { ...headers, "webhook-id": "msg_stray" }
+        : { ...headers, "x-hlf-signature": `sha256=${"0".repeat(64)}` };
+    }
     case "none":
       return {};
     case "wrong-secret":
@@ -263,9 +273,10 @@ async function signatureFor(
       });
       return rest;
     }
-    case "hlf-shadowed":
-      // A valid HLF signature, but a stray webhook-* header selects the Standard Webhooks scheme.
-      return { ...(await signedHeaders(bytes, { scheme: "hlf" })), "webhook-id": "msg_stray" };
+    case "hlf-stray-forged":
+      // A forged HLF signature next to a stray webhook-* header: nothing verifies, and the
+      // Standard Webhooks reason is the one reported.
+      return { "x-hlf-signature": `sha256=${"0".repeat(64)}`, "webhook-id": "msg_stray" };
     case "stale":
     case "future":
       return await signedHeaders(bytes, {

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { buildContractFiles } from "../../tools/contract.ts";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { buildContractFiles, EXAMPLES, README_PATH } from "../../tools/contract.ts";
+import { DART_MODEL_PATH } from "../../tools/contract-dart.ts";
+import { classifyStatus } from "../../shared/classify.ts";
 import { mentorIdFromSyncRequest, SyncRequest, SyncStatusQuery } from "../../shared/api.ts";
 import { fromJson } from "../../shared/payload.ts";
 import { parseWith } from "../../shared/validation.ts";
@@ -16,9 +21,11 @@ import {
 } from "../support/payload-factory.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const files = buildContractFiles();
+const readme = readFileSync(join(ROOT, README_PATH), "utf8");
+const files = await buildContractFiles(readme);
 const openapi = JSON.parse(files["contracts/openapi.json"]);
-const readme = readFileSync(join(ROOT, "contracts/README.md"), "utf8");
+const jsonFiles = Object.keys(files).filter((path) => path.endsWith(".json"));
+const components = openapi.components.schemas;
 
 function refsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refsIn);
@@ -35,19 +42,22 @@ describe("published contract files", () => {
   });
 
   it("contains no generated file the code no longer produces", () => {
-    const onDisk = readdirSync(join(ROOT, "contracts"))
-      .filter((name) => name.endsWith(".json"))
-      .map((name) => `contracts/${name}`);
+    const onDisk = ["contracts", "contracts/examples", "contracts/dart"].flatMap((dir) =>
+      readdirSync(join(ROOT, dir))
+        .filter((name) => name.endsWith(".json") || name.endsWith(".dart"))
+        .map((name) => `${dir}/${name}`)
+    );
     expect(onDisk.sort(), "run `npm run contract` and delete stale files").toEqual(
-      Object.keys(files).sort(),
+      Object.keys(files).filter((path) => path !== README_PATH).sort(),
     );
   });
 
-  it("is deterministic, ends with a newline, and has sorted keys", () => {
-    expect(buildContractFiles()).toEqual(files);
-    for (const content of Object.values(files)) {
-      expect(content.endsWith("}\n")).toBe(true);
-      const keys = Object.keys(JSON.parse(content));
+  it("is deterministic, ends with a newline; schemas have sorted keys", async () => {
+    expect(await buildContractFiles(readme)).toEqual(files);
+    for (const path of jsonFiles) {
+      expect(files[path].endsWith("}\n")).toBe(true);
+      if (path.startsWith("contracts/examples/")) continue;
+      const keys = Object.keys(JSON.parse(files[path]));
       expect(keys).toEqual([...keys].sort());
     }
   });
@@ -68,6 +78,12 @@ describe("published contract files", () => {
 });
 
 describe("openapi.json", () => {
+  it("passes a strict OpenAPI 3.1 validator (formats included)", async () => {
+    const result = await new Validator().validate(structuredClone(openapi));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
   it("is OpenAPI 3.1 and every $ref resolves", () => {
     expect(openapi.openapi).toBe("3.1.0");
     for (const ref of refsIn(openapi)) {
@@ -106,6 +122,180 @@ describe("openapi.json", () => {
     expect(hook.requestBody.content["application/json"].schema).toEqual({
       $ref: "#/components/schemas/WebhookPayloadV1",
     });
+  });
+});
+
+/** Rows of the README's generated retry table: the statuses each names, and its outcome. */
+function retryTable(): { label: string; statuses: number[]; outcome: string }[] {
+  return [...readme.matchAll(/^\| ([^|]+) \| `(\w+)` \| [^|]+ \|$/gm)].map((
+    [, label, outcome],
+  ) => ({
+    label: label.trim(),
+    statuses: [...label.matchAll(/\b([1-5]\d\d)\b/g)].map((m) => Number(m[1])),
+    outcome,
+  }));
+}
+
+describe("retry and auth semantics in the docs agree with classify.ts", () => {
+  const rows = retryTable();
+  const explicit = new Map(
+    rows.flatMap((r) => /^\d{3}$/.test(r.label) ? [[r.statuses[0], r]] : []),
+  );
+  const group = (status: number) => {
+    const pattern = status < 300 && status >= 200
+      ? /^2xx/
+      : status >= 400 && status < 500
+      ? /^other 4xx/
+      : status >= 500
+      ? /^other 5xx/
+      : /^1xx, 3xx/;
+    return rows.find((r) => pattern.test(r.label));
+  };
+
+  it("the README's table covers every status from 100 to 599 with classify.ts's outcome", () => {
+    expect(rows.length).toBeGreaterThan(5);
+    for (let status = 100; status <= 599; status++) {
+      const row = explicit.get(status) ?? group(status);
+      expect(row?.outcome, `status ${status}`).toBe(classifyStatus(status));
+    }
+    // Every status a row names as an example is classified as the row says.
+    for (const row of rows) {
+      for (const status of row.statuses) {
+        expect(classifyStatus(status), row.label).toBe(row.outcome);
+      }
+    }
+  });
+
+  it("401 is rescheduled (not permanent) in both auth modes, and the docs say so", () => {
+    expect(classifyStatus(401)).toBe("auth");
+    expect(explicit.get(401)?.outcome).toBe("auth");
+    expect(readme).toMatch(
+      /Both modes \(OAuth2 and API key\): the round ends and the event is rescheduled/,
+    );
+  });
+
+  it("openapi.json's webhook responses match classify.ts", () => {
+    const responses = openapi.webhooks.certificationStatusChanged.post.responses as Record<
+      string,
+      { description: string }
+    >;
+    for (const [key, { description }] of Object.entries(responses)) {
+      const statuses = /^\d{3}$/.test(key)
+        ? [Number(key)]
+        : Array.from({ length: 100 }, (_, i) => Number(key[0]) * 100 + i)
+          .filter((s) => responses[String(s)] === undefined);
+      for (const status of statuses) {
+        expect(description.startsWith(`\`${classifyStatus(status)}\``), `${key}: ${status}`).toBe(
+          true,
+        );
+      }
+    }
+    expect(Object.keys(responses)).toEqual(expect.arrayContaining(["2XX", "401", "425", "4XX"]));
+  });
+});
+
+describe("contracts/examples", () => {
+  // Ajv 2020-12 with formats, reading the published openapi.json as a Dynamics integrator would.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema({ ...openapi, $id: "https://hlf.example/openapi.json" });
+
+  it.each(Object.entries(EXAMPLES))("%s validates against %s", (path, [component]) => {
+    const example = JSON.parse(files[path]);
+    const check = ajv.compile({
+      $ref: `https://hlf.example/openapi.json#/components/schemas/${component}`,
+    });
+    expect(check(example), JSON.stringify(check.errors)).toBe(true);
+  });
+
+  it("include a null renewedBy and an unknown extra field", () => {
+    const renewed = JSON.parse(
+      files["contracts/examples/webhook-payload.renewed-with-unknown-field.json"],
+    );
+    expect(renewed.renewalHistory.some((e: { renewedBy: unknown }) => e.renewedBy === null)).toBe(
+      true,
+    );
+    expect(Object.keys(renewed)).toContain("portalRegion");
+  });
+});
+
+describe("contracts/dart", () => {
+  const dart = files[DART_MODEL_PATH];
+
+  /** Fields of a generated class: JSON name -> Dart type. */
+  function dartFields(className: string): Record<string, string> {
+    const body = dart.match(new RegExp(`class ${className} \\{([\\s\\S]*?)\\n\\}`))?.[1] ?? "";
+    return Object.fromEntries(
+      [...body.matchAll(/@JsonKey\(name: "(\w+)"\)\s+final ([\w<>?]+) \w+;/g)].map((
+        m,
+      ) => [m[1], m[2]]),
+    );
+  }
+
+  type Prop = {
+    type?: string | string[];
+    format?: string;
+    anyOf?: Prop[];
+    items?: Prop;
+    enum?: unknown[];
+    title?: string;
+    const?: unknown;
+    $ref?: string;
+  };
+
+  function dartType(prop: Prop): string {
+    if (prop.anyOf) return `${dartType(prop.anyOf.find((p) => p.type !== "null")!)}?`;
+    if (Array.isArray(prop.type)) {
+      const [single] = prop.type.filter((t) => t !== "null");
+      return `${dartType({ ...prop, type: single })}${prop.type.includes("null") ? "?" : ""}`;
+    }
+    if (prop.$ref) return prop.$ref.split("/").at(-1)!.replace(/V1$/, "");
+    if (prop.enum || (prop.const !== undefined && typeof prop.const === "string")) return "enum";
+    if (prop.type === "array") return `List<${dartType(prop.items!)}>`;
+    if (prop.type === "integer") return "int";
+    if (prop.type === "number") return "double";
+    if (prop.format === "date-time") return "DateTime";
+    if (prop.type === "string") return "String";
+    if (prop.title) return prop.title;
+    return "object";
+  }
+
+  it.each([
+    ["WebhookPayload", "WebhookPayloadV1"],
+    ["RenewalEntry", null],
+    ["ListingConfirmed", "ListingConfirmedV1"],
+    ["ListingChanged", "ListingChangedV1"],
+    ["SyncStatus", "SyncStatus"],
+    ["SyncStatusPage", "SyncStatusPage"],
+  ])("%s has the schema's field names, types and nullability", (className, component) => {
+    const schema = component === null
+      ? components.WebhookPayloadV1.properties.renewalHistory.items
+      : components[component];
+    const fields = dartFields(className);
+    expect(Object.keys(fields).sort()).toEqual(Object.keys(schema.properties).sort());
+    const required = new Set(schema.required as string[]);
+    for (const [name, prop] of Object.entries(schema.properties as Record<string, Prop>)) {
+      let expected = dartType(prop);
+      if (!required.has(name) && !expected.endsWith("?")) expected += "?";
+      const actual = fields[name];
+      if (expected.startsWith("enum")) {
+        expect(actual, name).toMatch(expected.endsWith("?") ? /^[A-Z]\w*\?$/ : /^[A-Z]\w*$/);
+      } else if (expected === "List<object>") {
+        expect(actual, name).toMatch(/^List<[A-Z]\w*>$/);
+      } else {
+        expect(actual, name).toBe(expected);
+      }
+    }
+  });
+
+  it("is json_serializable, with fromJson/toJson on the payload class", () => {
+    expect(dart).toContain("import 'package:json_annotation/json_annotation.dart';");
+    expect(dart).toContain("part 'hlf_contract.g.dart';");
+    expect(dart).toContain("@JsonSerializable()\nclass WebhookPayload {");
+    expect(dart).toContain("factory WebhookPayload.fromJson(Map<String, dynamic> json)");
+    expect(dart).toContain("Map<String, dynamic> toJson() => _$WebhookPayloadToJson(this);");
+    expect(dartFields("WebhookPayload").schemaVersion).toBe("int");
+    expect(dartFields("RenewalEntry").renewedBy).toBe("String?");
   });
 });
 

@@ -47,6 +47,33 @@ describe("parseInboundEvent", () => {
     expect(issuePaths(value)).toEqual([path]);
   });
 
+  it.each([
+    ["whole seconds", "2026-11-23T08:30:00Z", "2026-11-23T08:30:00.000Z"],
+    [".NET round-trip (7 digits)", "2026-11-23T08:30:00.1234567Z", "2026-11-23T08:30:00.123Z"],
+    ["a +02:00 offset", "2026-11-23T10:30:00.5+02:00", "2026-11-23T08:30:00.500Z"],
+    ["a -05:30 offset", "2026-11-23T03:00:00-05:30", "2026-11-23T08:30:00.000Z"],
+  ])("accepts an occurredAt with %s, stored normalised", (_name, occurredAt, stored) => {
+    const result = parse(listingChanged({ occurredAt }));
+    expect(result.ok && result.value.occurredAt).toBe(stored);
+  });
+
+  it("accepts any 8-4-4-4-12 hex id, such as a Dataverse GUID, lowercased", () => {
+    const dataverse = "7C4A6D2F-2E6B-EC11-8F8F-000D3A4B1C2D";
+    const result = parse(listingConfirmed({ eventId: dataverse, inReplyTo: dataverse }));
+    expect(result.ok && [result.value.eventId, result.value.inReplyTo]).toEqual([
+      dataverse.toLowerCase(),
+      dataverse.toLowerCase(),
+    ]);
+  });
+
+  it.each([
+    ["no seconds", "2026-11-23T08:30Z"],
+    ["a date only", "2026-11-23"],
+    ["an impossible date", "2026-02-30T08:30:00Z"],
+  ])("still rejects an occurredAt with %s", (_name, occurredAt) => {
+    expect(issuePaths(listingChanged({ occurredAt }))).toEqual(["occurredAt"]);
+  });
+
   it("reports invalid JSON at the root", () => {
     const result = parseInboundEvent("");
     expect(result.ok ? null : result.issues[0]).toMatchObject({

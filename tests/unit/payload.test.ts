@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   buildPayload,
+  buildPayloadSkippingInvalid,
   fromJson,
   PayloadError,
   RENEWAL_SNAPSHOT_SIZE,
@@ -150,6 +151,39 @@ describe("buildPayload + toJson", () => {
         "renewalHistory.0.issuedAt",
       ]);
     }
+  });
+});
+
+describe("buildPayloadSkippingInvalid", () => {
+  it("leaves invalid stored entries out, reports them by stored index, and keeps five valid ones", () => {
+    const valid = renewalRecords(6); // oldest first
+    const history = [
+      renewalRecord({ issued_at: "2030-01-01T00:00:00.000Z", renewed_by: "not-a-uuid" }),
+      ...valid,
+      null as never,
+    ];
+    const { payload: built, dropped } = buildPayloadSkippingInvalid(
+      payloadInput({ eventType: "certification.expired", renewalHistory: history }),
+    );
+    expect(dropped.map((i) => i.path)).toEqual([
+      "renewalHistory.0.renewedBy",
+      "renewalHistory.7.issuedAt",
+      "renewalHistory.7.expiresAt",
+      "renewalHistory.7.renewedBy",
+      "renewalHistory.7.schemaVersion",
+    ]);
+    expect(built.listingAction).toBe("remove");
+    expect(built.renewalHistory).toEqual(
+      buildPayload(payloadInput({ renewalHistory: valid })).renewalHistory,
+    );
+  });
+
+  it("equals buildPayload when every entry is valid", () => {
+    const input = payloadInput({ renewalHistory: renewalRecords(3) });
+    expect(buildPayloadSkippingInvalid(input)).toEqual({
+      payload: buildPayload(input),
+      dropped: [],
+    });
   });
 });
 

@@ -188,11 +188,44 @@ describe("verifyWebhook, X-HLF-Signature scheme", () => {
 });
 
 describe("verifyWebhook, Standard Webhooks scheme", () => {
-  it("is chosen over X-HLF-Signature when webhook-* headers are present", async () => {
+  it("is chosen by what verifies: Standard Webhooks first, then X-HLF-Signature", async () => {
     const headers = new Headers(await outboundHeaders(signInput()));
     expect(await verify(BODY, headers)).toEqual({ ok: true, scheme: "standard-webhooks" });
     headers.set("webhook-id", "another-id");
+    expect(await verify(BODY, headers)).toEqual({ ok: true, scheme: "hlf" });
+    headers.set("X-HLF-Signature", `sha256=${"0".repeat(64)}`);
     expect(await verify(BODY, headers)).toEqual({ ok: false, reason: "signature_mismatch" });
+  });
+
+  it("an authentic but stale Standard Webhooks signature is final, whatever else is sent", async () => {
+    const headers = new Headers(await outboundHeaders(signInput()));
+    expect(await verify(BODY, headers, { nowSeconds: NOW + 3600 })).toEqual({
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+    });
+  });
+
+  it("a stray webhook-* header does not fail a valid X-HLF-Signature", async () => {
+    const headers = await hlfHeaders();
+    headers.set("webhook-timestamp", "1");
+    expect(await verify(BODY, headers)).toEqual({ ok: true, scheme: "hlf" });
+    headers.set("X-HLF-Signature", `sha256=${"0".repeat(64)}`);
+    // Nothing verifies: the Standard Webhooks reason is the one reported.
+    expect(await verify(BODY, headers)).toEqual({ ok: false, reason: "missing_signature" });
+  });
+
+  it("accepts Svix's header names (svix-id, svix-timestamp, svix-signature)", async () => {
+    const svix = new Headers();
+    for (const [name, value] of await standardHeaders()) {
+      svix.set(name.replace(/^webhook-/, "svix-"), value);
+    }
+    expect([...svix.keys()].sort()).toEqual(["svix-id", "svix-signature", "svix-timestamp"]);
+    expect(await verify(BODY, svix)).toEqual({ ok: true, scheme: "standard-webhooks" });
+    expect(await verify(BODY + " ", svix)).toEqual({ ok: false, reason: "signature_mismatch" });
+    expect(await verify(BODY, svix, { nowSeconds: NOW + 301 })).toEqual({
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+    });
   });
 
   it("accepts any matching entry of a space-separated signature list", async () => {
