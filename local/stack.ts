@@ -24,7 +24,12 @@ export interface StackOptions {
   sandbox?: boolean;
   /** Nudge, sweep and auto-pause timers (default true). */
   scheduler?: boolean;
-  schedulerIntervals?: { sweepEveryMs?: number; expireEveryMs?: number; pollEveryMs?: number };
+  schedulerIntervals?: {
+    sweepEveryMs?: number;
+    expireEveryMs?: number;
+    pollEveryMs?: number;
+    reconcileEveryMs?: number;
+  };
   /** Receives the gateway's and the stack's log lines. */
   log?: (line: string) => void;
 }
@@ -137,22 +142,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const anonKey = await mintJwt(secret, { role: "anon", expiresInSeconds: 10 * 365 * 86400 });
     const functionsUrl = `${gatewayUrl}/functions/v1`;
 
+    const callService = async (name: string) => {
+      const res = await fetch(`${functionsUrl}/${name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${serviceRoleKey}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      await res.body?.cancel();
+    };
     if (opts.scheduler ?? true) {
       const scheduler = await startScheduler({
         sql,
         engine,
         ...opts.schedulerIntervals,
-        sweep: async () => {
-          const res = await fetch(`${functionsUrl}/sync-retry`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${serviceRoleKey}`,
-              "content-type": "application/json",
-            },
-            body: "{}",
-          });
-          await res.body?.cancel();
-        },
+        sweep: () => callService("sync-retry"),
+        reconcile: () => callService("sync-reconcile"),
         onError: (what, err) =>
           log(
             JSON.stringify({ level: "warn", msg: `scheduler ${what} failed`, error: String(err) }),

@@ -13,6 +13,8 @@ export interface Runtime {
   log: Logger;
   /** Opened on first use, so a function that never touches the database never connects. */
   readonly sql: Sql;
+  /** One Dynamics client per process: its token cache and breaker serve sends and reads alike. */
+  readonly dynamics: DynamicsClient;
   readonly sync: SyncService;
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export function createRuntime(config: Config = getConfig()): Runtime {
   let sql: Sql | undefined;
   let dispatchSql: Sql | undefined;
   let sync: SyncService | undefined;
+  let dynamics: DynamicsClient | undefined;
   const rt: Runtime = {
     config,
     log,
@@ -67,12 +70,16 @@ export function createRuntime(config: Config = getConfig()): Runtime {
       sql ??= createSql(config);
       return sql;
     },
+    get dynamics() {
+      dynamics ??= dynamicsClientFor(config);
+      return dynamics;
+    },
     get sync() {
       dispatchSql ??= createSql(config, {
         applicationName: "hlf-dynamics-sync-dispatcher",
         asyncCommit: true,
       });
-      sync ??= syncServiceFor(config, { sql: dispatchSql, client: dynamicsClientFor(config), log });
+      sync ??= syncServiceFor(config, { sql: dispatchSql, client: rt.dynamics, log });
       return sync;
     },
     async close() {

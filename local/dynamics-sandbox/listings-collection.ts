@@ -92,6 +92,12 @@ export function handleListings(c: Context<SandboxEnv>, state: SandboxState, nowM
     );
   }
   const columns = selected as Column[];
+  // Rows always come in mentor id order; asking for it explicitly (as a client relying on it must
+  // against Dataverse) is accepted, any other order is not supported.
+  const orderBy = c.req.query("$orderby");
+  if (orderBy !== undefined && !/^hlf_mentorid(\s+asc)?$/.test(orderBy.trim())) {
+    return badRequest(`Unsupported $orderby '${orderBy}': only hlf_mentorid asc.`);
+  }
   const skipToken = c.req.query("$skiptoken");
   const after = skipToken === undefined ? null : decodeCursor(skipToken);
   if (skipToken !== undefined && after === null) return badRequest("Invalid $skiptoken.");
@@ -116,8 +122,9 @@ export function handleListings(c: Context<SandboxEnv>, state: SandboxState, nowM
   if (start + page.length < ids.length) {
     // Literal `$` names, as Dataverse writes them; the token is the only encoded part.
     const select = selectParam ? `$select=${columns.join(",")}&` : "";
+    const order = orderBy === undefined ? "" : `$orderby=${encodeURIComponent(orderBy.trim())}&`;
     const token = encodeURIComponent(encodeCursor(page[page.length - 1]));
-    body["@odata.nextLink"] = `${origin}${LISTINGS_PATH}?${select}$skiptoken=${token}`;
+    body["@odata.nextLink"] = `${origin}${LISTINGS_PATH}?${select}${order}$skiptoken=${token}`;
   }
   const headers: Record<string, string> = {
     "Content-Type": "application/json; odata.metadata=minimal",

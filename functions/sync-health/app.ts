@@ -1,0 +1,23 @@
+import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
+import { fetchHealth, toPrometheus } from "../../shared/health.ts";
+import type { Runtime } from "../../shared/runtime.ts";
+
+// Health for operators and monitoring: JSON, or Prometheus text with `Accept: text/plain`.
+export function createApp(rt: Runtime) {
+  const app = createFunctionApp("sync-health", rt.log);
+  app.use("*", requireRole(rt.config.supabase.jwtSecret, ["service_role"]));
+  app.get("/", async (c) => {
+    const health = await fetchHealth(
+      rt.sql,
+      rt.config.dynamics.enabled,
+      rt.dynamics.circuitState(),
+    );
+    if (c.req.header("accept")?.includes("text/plain")) {
+      return c.body(toPrometheus(health), 200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+      });
+    }
+    return c.json(health, 200);
+  });
+  return app;
+}
