@@ -148,15 +148,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         headers: { authorization: `Bearer ${serviceRoleKey}`, "content-type": "application/json" },
         body: "{}",
       });
-      await res.body?.cancel();
+      return res.ok ? await res.json() as { status?: string } : (await res.body?.cancel(), null);
+    };
+    // pg_net's continuation call, done here: call again while the run says it is unfinished.
+    const reconcile = async () => {
+      for (let call = 0; call < 1_000; call++) {
+        if ((await callService("sync-reconcile"))?.status !== "running") return;
+      }
     };
     if (opts.scheduler ?? true) {
       const scheduler = await startScheduler({
         sql,
         engine,
         ...opts.schedulerIntervals,
-        sweep: () => callService("sync-retry"),
-        reconcile: () => callService("sync-reconcile"),
+        sweep: async () => void await callService("sync-retry"),
+        reconcile,
         onError: (what, err) =>
           log(
             JSON.stringify({ level: "warn", msg: `scheduler ${what} failed`, error: String(err) }),

@@ -242,9 +242,10 @@ const variables = {
     fallback: "100000",
   },
   RECONCILE_MAX_PAGES: {
-    doc: "Pages one sync-reconcile invocation reads at most; a longer run resumes at its cursor.",
+    doc:
+      "Pages one sync-reconcile invocation reads at most (keeps it inside an edge function's CPU limit); a longer run continues in a new invocation at its cursor.",
     schema: int(1, 100_000),
-    fallback: "200",
+    fallback: "20",
   },
   ALERT_WEBHOOK_URL: {
     doc: 'Where new alerts are posted (Slack-compatible JSON {"text"}); unset = not posted.',

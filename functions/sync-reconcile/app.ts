@@ -34,6 +34,11 @@ export function createApp(rt: Runtime) {
       unknown: run.unknown,
       requests: run.requests,
     });
+    // An unfinished run continues in a fresh invocation (its own CPU and wall-clock budget) where
+    // pg_net can call us; elsewhere the caller calls again (the local scheduler does).
+    if (run.status === "running") {
+      await rt.sql`select public.invoke_sync_function('sync-reconcile', '{}'::jsonb)`;
+    }
     // Posts the drift alert a finished run may have raised.
     await checkAlerts({ sql: rt.sql, log: rt.log, alerts: rt.config.alerts });
     return c.json(run, run.status === "failed" ? 502 : 200);
