@@ -2,6 +2,9 @@
 // back, mentors unknown to us and mentors the portal lacks are all found and corrected through the
 // outbox; a run resumes at its cursor across invocations; a failed read is recorded, not hidden.
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../functions/sync-reconcile/app.ts";
+import { mintJwt } from "../../shared/jwt.ts";
+import type { Runtime } from "../../shared/runtime.ts";
 import type { Config } from "../../shared/config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { reconcileListings, type ReconcileRun } from "../../shared/reconcile.ts";
@@ -189,5 +192,50 @@ describe("sync-reconcile against the portal's listings", () => {
       select status, error, finished_at from public.sync_reconcile_runs where id = ${run.runId}`;
     expect(row).toMatchObject({ status: "failed", error: run.error });
     expect(row.finished_at).not.toBeNull();
+  });
+
+  it("an unfinished run asks pg_net to call sync-reconcile again", async () => {
+    const cfg = config({ RECONCILE_PAGE_SIZE: "1", RECONCILE_MAX_PAGES: "1", LOG_LEVEL: "silent" });
+    for (let i = 0; i < 2; i++) await fx.sandbox.control.setListing(crypto.randomUUID(), "listed");
+    // pg_net's signature, recording calls; and where the functions are.
+    await fx.db.sql.unsafe(`
+      create schema net;
+      create table net.calls (url text, body jsonb);
+      create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
+        headers jsonb default '{}', timeout_milliseconds int default 5000) returns bigint
+      language sql as $$ insert into net.calls values (url, body) returning 1::bigint $$;
+    `).simple();
+    await fx.db.sql`
+      insert into public.sync_settings (key, value)
+      values ('hlf_functions_url', 'http://functions.test/v1'), ('hlf_service_role_key', 'key')`;
+    try {
+      const runtime: Runtime = {
+        config: cfg,
+        log: createLogger("silent"),
+        sql: fx.db.sql,
+        dynamics: dynamicsClientFor(cfg),
+        get sync(): never {
+          throw new Error("not used by sync-reconcile");
+        },
+        close: async () => {},
+      };
+      const token = await mintJwt(cfg.supabase.jwtSecret, { role: "service_role" });
+      const response = await createApp(runtime).request("/sync-reconcile", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ status: "running", pages: 1 });
+      // (Corrective events the page enqueued nudge their own functions too.)
+      expect(await fx.db.sql`select url from net.calls where url like '%/sync-reconcile'`).toEqual([
+        { url: "http://functions.test/v1/sync-reconcile" },
+      ]);
+    } finally {
+      await fx.db.sql`drop schema net cascade`;
+      await fx.db.sql`delete from public.sync_settings`;
+      await fx.db.sql`update public.sync_reconcile_runs set status = 'failed', finished_at = now()
+        where status = 'running'`;
+    }
   });
 });
