@@ -18,10 +18,10 @@ create table public.sync_reconcile_runs (
   -- Requests sent to Dynamics (page reads, retries included).
   requests int not null default 0 check (requests >= 0),
   checked int not null default 0 check (checked >= 0),
-  -- Mentors whose portal listing differs from ours and who got a corrective event.
+  -- Listings that differ from ours: corrected by an event (enqueued) or not correctable (unknown).
   drift int not null default 0 check (drift >= 0),
   enqueued int not null default 0 check (enqueued >= 0),
-  -- Listed by the portal but unknown to us (no event can correct them: raised as drift alert).
+  -- Listed by the portal but unknown to us: drift no event can correct (the drift alert counts it).
   unknown int not null default 0 check (unknown >= 0),
   -- Different only because an event for the mentor is still on its way: left alone.
   in_flight int not null default 0 check (in_flight >= 0),
@@ -122,7 +122,7 @@ begin
      set pages = r.pages + 1,
          requests = r.requests + p_requests,
          checked = r.checked + v_checked,
-         drift = r.drift + coalesce(cardinality(v_ids), 0),
+         drift = r.drift + coalesce(cardinality(v_ids), 0) + v_unknown,
          enqueued = r.enqueued + coalesce(cardinality(v_ids), 0),
          unknown = r.unknown + v_unknown,
          in_flight = r.in_flight + v_in_flight,
@@ -162,11 +162,11 @@ begin
   if v_run.id is null or v_run.status <> 'done' then
     return v_run;
   end if;
-  if v_run.drift + v_run.unknown > 0 then
+  if v_run.drift > 0 then
     perform private.raise_sync_alerts('drift', jsonb_build_array(jsonb_build_object(
       'mentor_id', null,
       'summary', format('Reconciliation found %s portal listing(s) wrong (%s corrected, %s unknown to us)',
-        v_run.drift + v_run.unknown, v_run.enqueued, v_run.unknown),
+        v_run.drift, v_run.enqueued, v_run.unknown),
       'details', jsonb_build_object('runId', v_run.id, 'drift', v_run.drift,
         'enqueued', v_run.enqueued, 'unknown', v_run.unknown))));
   else
