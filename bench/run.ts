@@ -13,6 +13,7 @@ import { massExpiry } from "./scenarios/mass-expiry.ts";
 import { throttledExpiry } from "./scenarios/throttled-expiry.ts";
 import { inboundWebhooks } from "./scenarios/inbound-webhooks.ts";
 import { statusQueries } from "./scenarios/status-queries.ts";
+import { operations } from "./scenarios/operations.ts";
 
 const SCENARIOS: Scenario[] = [
   exposureWindow,
@@ -20,6 +21,7 @@ const SCENARIOS: Scenario[] = [
   throttledExpiry,
   inboundWebhooks,
   statusQueries,
+  operations,
 ];
 const NAMES = SCENARIOS.map((s) => s.name);
 const BENCHMARKS = new URL("../BENCHMARKS.md", import.meta.url);

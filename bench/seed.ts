@@ -63,11 +63,18 @@ export interface StatusDataset {
 /**
  * The status scenario's data: `mentors` mentors spread over chapters of one organisation, the first
  * chapter holding `bigChapterSize` of them and coordinated by the returned user; one delivered
- * sync event per mentor and `attemptsPerMentor` audit rows for each.
+ * sync event per mentor and `attemptsPerMentor` audit rows for each, the last minutes' worth unless
+ * `spreadDays` spreads each mentor's attempts back over that many days (a long-running install).
  */
 export async function seedStatusDataset(
   sql: Sql,
-  o: { mentors: number; bigChapterSize: number; chapters: number; attemptsPerMentor: number },
+  o: {
+    mentors: number;
+    bigChapterSize: number;
+    chapters: number;
+    attemptsPerMentor: number;
+    spreadDays?: number;
+  },
 ): Promise<StatusDataset> {
   return await sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica`;
@@ -110,15 +117,18 @@ export async function seedStatusDataset(
     await tx`
       insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
         started_at, finished_at, duration_ms, http_status, outcome, error_code)
-      select e.event_id, e.mentor_id, a, 'bench',
-             now() - make_interval(mins => ${o.attemptsPerMentor}::int - a),
-             now() - make_interval(mins => ${o.attemptsPerMentor}::int - a) + interval '40 ms',
+      select e.event_id, e.mentor_id, a, 'bench', t.at, t.at + interval '40 ms',
              40,
              case when a = ${o.attemptsPerMentor}::int then 200 else 503 end,
              case when a = ${o.attemptsPerMentor}::int then 'delivered' else 'retryable' end,
              case when a = ${o.attemptsPerMentor}::int then null else 'http_503' end
         from public.sync_events e
-        cross join generate_series(1, ${o.attemptsPerMentor}::int) a`;
+        cross join generate_series(1, ${o.attemptsPerMentor}::int) a
+        cross join lateral (
+          select now() - make_interval(mins => ${o.attemptsPerMentor}::int - a)
+                 - make_interval(days => ${o.spreadDays ?? 0}::int) * e.id::float8
+                   / (select max(id) from public.sync_events) as at
+        ) t`;
     await tx`
       insert into public.mentor_sync_status (mentor_id, state, listing, last_event_id,
         last_event_type, last_attempt_at, last_success_at, attempts)

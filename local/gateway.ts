@@ -11,6 +11,8 @@ import { parseFunctionManifest } from "./function-manifest.ts";
 import { createApp as certificationExpired } from "../functions/certification-expired/app.ts";
 import { createApp as certificationRenewed } from "../functions/certification-renewed/app.ts";
 import { createApp as dynamicsWebhook } from "../functions/dynamics-webhook/app.ts";
+import { createApp as syncHealth } from "../functions/sync-health/app.ts";
+import { createApp as syncReconcile } from "../functions/sync-reconcile/app.ts";
 import { createApp as syncRetry } from "../functions/sync-retry/app.ts";
 import { createApp as syncStatus } from "../functions/sync-status/app.ts";
 
@@ -23,6 +25,8 @@ const factories = {
   "certification-expired": certificationExpired,
   "certification-renewed": certificationRenewed,
   "dynamics-webhook": dynamicsWebhook,
+  "sync-health": syncHealth,
+  "sync-reconcile": syncReconcile,
   "sync-retry": syncRetry,
   "sync-status": syncStatus,
 } as const;

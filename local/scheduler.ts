@@ -1,5 +1,6 @@
 // What pg_net and pg_cron do on Supabase, done by the local stack: nudge the dispatcher as soon as
-// the outbox has due events, sweep on a timer, and run the nightly auto-pause job on a timer.
+// the outbox has due events, sweep on a timer, run the nightly auto-pause job and the hourly
+// reconciliation on timers.
 // On real Postgres the nudge is LISTEN on the trigger's channel; on the embedded PGlite a NOTIFY
 // does not reach socket clients (measured), so a short poll of due events takes its place.
 import type postgres from "postgres";
@@ -9,7 +10,10 @@ export interface SchedulerOptions {
   engine: "pglite" | "postgres";
   /** Calls the sync-retry function; resolves when the sweep answered. */
   sweep: () => Promise<void>;
+  /** Calls the sync-reconcile function. */
+  reconcile?: () => Promise<void>;
   sweepEveryMs?: number;
+  reconcileEveryMs?: number;
   expireEveryMs?: number;
   pollEveryMs?: number;
   onError?: (what: string, err: unknown) => void;
@@ -76,6 +80,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       opts.onError?.("expire_due_certifications", err);
     }
   }, opts.expireEveryMs ?? 60_000));
+  const reconcile = opts.reconcile;
+  if (reconcile) {
+    timers.push(setInterval(() => {
+      reconcile().catch((err) => opts.onError?.("reconcile", err));
+    }, opts.reconcileEveryMs ?? 3_600_000));
+  }
   nudge();
 
   return {

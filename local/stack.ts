@@ -30,7 +30,12 @@ export interface StackOptions {
   sandbox?: boolean;
   /** Nudge, sweep and auto-pause timers (default true). */
   scheduler?: boolean;
-  schedulerIntervals?: { sweepEveryMs?: number; expireEveryMs?: number; pollEveryMs?: number };
+  schedulerIntervals?: {
+    sweepEveryMs?: number;
+    expireEveryMs?: number;
+    pollEveryMs?: number;
+    reconcileEveryMs?: number;
+  };
   /** Receives the gateway's and the stack's log lines. */
   log?: (line: string) => void;
 }
@@ -166,22 +171,27 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const secretKey = configured(config.callers, "callers").serviceKeys[0];
     const functionsUrl = `${gatewayUrl}/functions/v1`;
 
+    const callService = async (name: string) => {
+      const res = await fetch(`${functionsUrl}/${name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${serviceRoleKey}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      return res.ok ? await res.json() as { status?: string } : (await res.body?.cancel(), null);
+    };
+    // pg_net's continuation call, done here: call again while the run says it is unfinished.
+    const reconcile = async () => {
+      for (let call = 0; call < 1_000; call++) {
+        if ((await callService("sync-reconcile"))?.status !== "running") return;
+      }
+    };
     if (opts.scheduler ?? true) {
       const scheduler = await startScheduler({
         sql,
         engine,
         ...opts.schedulerIntervals,
-        sweep: async () => {
-          const res = await fetch(`${functionsUrl}/sync-retry`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${serviceRoleKey}`,
-              "content-type": "application/json",
-            },
-            body: "{}",
-          });
-          await res.body?.cancel();
-        },
+        sweep: async () => void await callService("sync-retry"),
+        reconcile,
         onError: (what, err) =>
           log(
             JSON.stringify({ level: "warn", msg: `scheduler ${what} failed`, error: String(err) }),

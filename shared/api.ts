@@ -165,3 +165,6 @@ export const SyncRetryRequest = z.strictObject({
   mentorId: Uuid.optional(),
 });
 export type SyncRetryRequest = z.infer<typeof SyncRetryRequest>;
+
+/** sync-reconcile body: `{}` (starts a run, or resumes the unfinished one). */
+export const ReconcileRequest = z.strictObject({});

@@ -217,6 +217,12 @@ const variables = {
     schema: int(0, 3600),
     fallback: "60",
   },
+  DYNAMICS_LISTINGS_URL: {
+    doc:
+      "The portal's listings collection (OData) that sync-reconcile reads; unset = the entity set hlf_mentorlistings beside DYNAMICS_WEBHOOK_URL.",
+    schema: url,
+    fallback: undefined,
+  },
   DYNAMICS_SIGNING_SECRET: {
     doc: "HMAC secret for outbound signatures (whsec_<base64> or plain text).",
     schema: secret,
@@ -302,6 +308,33 @@ const variables = {
     schema: int(1, 8760),
     fallback: "72",
   },
+  RECONCILE_PAGE_SIZE: {
+    doc:
+      "Listings per page sync-reconcile asks for (Prefer: odata.maxpagesize; Dataverse's maximum is 5000).",
+    schema: int(1, 5000),
+    fallback: "5000",
+  },
+  RECONCILE_BUDGET_MS: {
+    doc: "Wall-clock budget of one sync-reconcile invocation; a longer run resumes at its cursor.",
+    schema: int(1, 3_600_000),
+    fallback: "100000",
+  },
+  RECONCILE_MAX_PAGES: {
+    doc:
+      "Pages one sync-reconcile invocation reads at most (keeps it inside an edge function's CPU limit); a longer run continues in a new invocation at its cursor.",
+    schema: int(1, 100_000),
+    fallback: "20",
+  },
+  ALERT_WEBHOOK_URL: {
+    doc: 'Where new alerts are posted (Slack-compatible JSON {"text"}); unset = not posted.',
+    schema: url,
+    fallback: undefined,
+  },
+  ALERT_OUTAGE_SECONDS: {
+    doc: "Dynamics failing continuously for this long raises the outage alert.",
+    schema: int(1, 604_800),
+    fallback: "600",
+  },
   WEBHOOK_TOLERANCE_SECONDS: {
     doc: "Accepted clock skew of inbound Standard Webhooks timestamps (replay window).",
     schema: int(1, 86_400),
@@ -355,6 +388,8 @@ export interface CallerAuthConfig {
 
 export interface OutboundConfig {
   webhookUrl: string;
+  /** The portal's listings collection that sync-reconcile reads. */
+  listingsUrl: string;
   auth: DynamicsAuthConfig;
   signingSecret: string;
 }
@@ -390,6 +425,8 @@ export interface Config {
     maxAgeHours: number;
   };
   inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
+  reconcile: { pageSize: number; budgetMs: number; maxPages: number };
+  alerts: { webhookUrl: string | undefined; outageSeconds: number };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -511,16 +548,22 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       need("outbound"),
       v,
       ["DYNAMICS_WEBHOOK_URL"],
-      () => ({
-        webhookUrl: dynamicsUrl(
+      () => {
+        const webhookUrl = dynamicsUrl(
           "DYNAMICS_WEBHOOK_URL",
           required("DYNAMICS_WEBHOOK_URL", v.DYNAMICS_WEBHOOK_URL),
           v,
           warnings,
-        ),
-        auth: dynamicsAuth(v, warnings),
-        signingSecret: required("DYNAMICS_SIGNING_SECRET", v.DYNAMICS_SIGNING_SECRET),
-      }),
+        );
+        return {
+          webhookUrl,
+          listingsUrl: v.DYNAMICS_LISTINGS_URL
+            ? dynamicsUrl("DYNAMICS_LISTINGS_URL", v.DYNAMICS_LISTINGS_URL, v, warnings)
+            : listingsBeside(webhookUrl),
+          auth: dynamicsAuth(v, warnings),
+          signingSecret: required("DYNAMICS_SIGNING_SECRET", v.DYNAMICS_SIGNING_SECRET),
+        };
+      },
     ),
     dynamics: {
       enabled: v.DYNAMICS_SYNC_ENABLED!,
@@ -553,6 +596,12 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
         ? required("DYNAMICS_INBOUND_SECRETS", v.DYNAMICS_INBOUND_SECRETS)
         : v.DYNAMICS_INBOUND_SECRETS,
     },
+    reconcile: {
+      pageSize: v.RECONCILE_PAGE_SIZE!,
+      budgetMs: v.RECONCILE_BUDGET_MS!,
+      maxPages: v.RECONCILE_MAX_PAGES!,
+    },
+    alerts: { webhookUrl: v.ALERT_WEBHOOK_URL, outageSeconds: v.ALERT_OUTAGE_SECONDS! },
     logLevel: v.LOG_LEVEL!,
   };
 }
@@ -563,6 +612,11 @@ export function configured<T>(value: T | undefined, need: Need): T {
     throw new ConfigError(need, "section is used but was not declared needed");
   }
   return value;
+}
+
+/** The listings entity set in the same Dataverse Web API as the webhook entity set. */
+function listingsBeside(webhookUrl: string): string {
+  return new URL("hlf_mentorlistings", webhookUrl).toString();
 }
 
 /** The seam: `Deno.env` under Deno, `process.env` under Node. */

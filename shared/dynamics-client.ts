@@ -67,8 +67,25 @@ export type SendOutcome =
   | { ok: true; status: number; attempts: number }
   | { ok: false; error: SyncError; attempts: number };
 
+export interface ReadRequest {
+  url: string;
+  headers?: Record<string, string>;
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+/** `attempts`: requests sent, retries included. */
+export type ReadOutcome =
+  | { ok: true; status: number; body: string; attempts: number }
+  | { ok: false; error: SyncError; attempts: number };
+
 export interface DynamicsClient {
   send(request: DynamicsRequest): Promise<SendOutcome>;
+  /**
+   * GETs a resource (a page of the listings collection) with the same credentials, timeouts,
+   * retries, Retry-After handling and circuit breaker as a send.
+   */
+  read(request: ReadRequest): Promise<ReadOutcome>;
   /** null when the client runs without a circuit breaker. */
   circuitState(): CircuitState | null;
 }
@@ -86,7 +103,29 @@ export const DEFAULT_CLIENT_SETTINGS = {
 // Enough of an error body to diagnose it; the rest is never read.
 const MAX_BODY_BYTES = 4096;
 
-type Exchange = { status: number | null; error: SyncError | null; credentialRejected: boolean };
+type Exchange = {
+  status: number | null;
+  error: SyncError | null;
+  credentialRejected: boolean;
+  /** The response body of a successful read. */
+  text?: string;
+};
+
+/** One request as the retry loop sends it, attempt after attempt. */
+interface Operation {
+  method: "POST" | "GET";
+  url: string;
+  body?: string;
+  headers: (ctx: { attempt: number; nowMs: number }) => Promise<Record<string, string>>;
+  onAttempt?: (a: AttemptRecord) => void | Promise<void>;
+  budgetMs?: number;
+  signal?: AbortSignal;
+  readBody: boolean;
+}
+
+type OperationOutcome =
+  | { ok: true; status: number; attempts: number; text: string }
+  | { ok: false; error: SyncError; attempts: number };
 
 export function createDynamicsClient(options: DynamicsClientOptions): DynamicsClient {
   const doFetch = options.fetch ?? fetch;
@@ -109,24 +148,28 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
   const secrets = () => [...auth.secrets(), ...(options.secrets ?? [])];
 
   async function exchange(
+    op: Operation,
     headers: Record<string, string>,
-    body: string,
     timeoutMs: number,
-    callerSignal: AbortSignal | undefined,
   ): Promise<Exchange> {
+    const callerSignal = op.signal;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     try {
-      const response = await doFetch(options.webhookUrl, {
-        method: "POST",
+      const response = await doFetch(op.url, {
+        method: op.method,
         headers,
-        body,
+        body: op.body,
         signal,
         // A redirect is unexpected from Dataverse; following it would forward the bearer token.
         redirect: "manual",
       });
       const outcome = classifyStatus(response.status);
       if (outcome === "delivered") {
+        if (op.readBody) {
+          const text = await response.text();
+          return { status: response.status, error: null, credentialRejected: false, text };
+        }
         await response.body?.cancel();
         return { status: response.status, error: null, credentialRejected: false };
       }
@@ -143,7 +186,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     }
   }
 
-  async function report(request: DynamicsRequest, record: AttemptRecord) {
+  async function report(request: Operation, record: AttemptRecord) {
     try {
       await request.onAttempt?.(record);
     } catch {
@@ -178,13 +221,13 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     else breaker.recordSuccess();
   }
 
-  async function send(request: DynamicsRequest): Promise<SendOutcome> {
+  async function perform(request: Operation): Promise<OperationOutcome> {
     const deadline = now() + (request.budgetMs ?? defaultBudgetMs);
     let attempts = 0;
     let retries = 0;
     let refreshedCredential = false;
     let lastError: SyncError | null = null;
-    const fail = (error: SyncError): SendOutcome => ({ ok: false, error, attempts });
+    const fail = (error: SyncError): OperationOutcome => ({ ok: false, error, attempts });
 
     while (true) {
       if (request.signal?.aborted) {
@@ -219,14 +262,15 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
       attempts += 1;
       const startedMs = now();
       const result = await exchange(
-        { "Content-Type": "application/json", ...headers, ...credential.headers },
-        request.body,
+        request,
+        { ...headers, ...credential.headers },
         Math.min(attemptTimeoutMs, remainingMs),
-        request.signal,
       );
       updateBreaker(result);
       await report(request, recordOf(attempts, startedMs, result));
-      if (!result.error) return { ok: true, status: result.status!, attempts };
+      if (!result.error) {
+        return { ok: true, status: result.status!, attempts, text: result.text ?? "" };
+      }
       lastError = result.error;
 
       // A rejected token may just have expired early or been revoked: one fresh token, no backoff.
@@ -247,7 +291,38 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     }
   }
 
-  return { send, circuitState: () => breaker?.state() ?? null };
+  async function send(request: DynamicsRequest): Promise<SendOutcome> {
+    const outcome = await perform({
+      method: "POST",
+      url: options.webhookUrl,
+      body: request.body,
+      headers: async (ctx) => ({
+        "Content-Type": "application/json",
+        ...await request.headers(ctx),
+      }),
+      onAttempt: request.onAttempt,
+      budgetMs: request.budgetMs,
+      signal: request.signal,
+      readBody: false,
+    });
+    return outcome.ok ? { ok: true, status: outcome.status, attempts: outcome.attempts } : outcome;
+  }
+
+  async function read(request: ReadRequest): Promise<ReadOutcome> {
+    const outcome = await perform({
+      method: "GET",
+      url: request.url,
+      headers: () => Promise.resolve({ Accept: "application/json", ...request.headers }),
+      budgetMs: request.budgetMs,
+      signal: request.signal,
+      readBody: true,
+    });
+    return outcome.ok
+      ? { ok: true, status: outcome.status, body: outcome.text, attempts: outcome.attempts }
+      : outcome;
+  }
+
+  return { send, read, circuitState: () => breaker?.state() ?? null };
 }
 
 /** Signs of an outage (as opposed to Dynamics answering, even with 4xx or 429). */

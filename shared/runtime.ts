@@ -13,6 +13,8 @@ export interface Runtime {
   log: Logger;
   /** Opened on first use, so a function that never touches the database never connects. */
   readonly sql: Sql;
+  /** One Dynamics client per process: its token cache and breaker serve sends and reads alike. */
+  readonly dynamics: DynamicsClient;
   readonly sync: SyncService;
   /** Verifies the callers of the JWT-protected functions. */
   readonly callers: CallerVerifier;
@@ -46,6 +48,11 @@ export function dynamicsClientFor(config: Config, fetchImpl?: typeof fetch): Dyn
   });
 }
 
+/** What a reconciliation run needs from the config: its limits and the portal's listings URL. */
+export function reconcileSettings(config: Config) {
+  return { ...config.reconcile, listingsUrl: configured(config.outbound, "outbound").listingsUrl };
+}
+
 export function syncServiceFor(
   config: Config,
   deps: { sql: Sql; client: DynamicsClient; log: Logger; owner?: string },
@@ -76,6 +83,7 @@ export function createRuntime(config: Config, log = createLogger(config.logLevel
   let dispatchSql: Sql | undefined;
   let sync: SyncService | undefined;
   let callers: CallerVerifier | undefined;
+  let dynamics: DynamicsClient | undefined;
   const rt: Runtime = {
     config,
     log,
@@ -83,12 +91,16 @@ export function createRuntime(config: Config, log = createLogger(config.logLevel
       sql ??= createSql(configured(config.database, "database"));
       return sql;
     },
+    get dynamics() {
+      dynamics ??= dynamicsClientFor(config);
+      return dynamics;
+    },
     get sync() {
       dispatchSql ??= createSql(configured(config.database, "database"), {
         applicationName: "hlf-dynamics-sync-dispatcher",
         asyncCommit: true,
       });
-      sync ??= syncServiceFor(config, { sql: dispatchSql, client: dynamicsClientFor(config), log });
+      sync ??= syncServiceFor(config, { sql: dispatchSql, client: rt.dynamics, log });
       return sync;
     },
     get callers() {

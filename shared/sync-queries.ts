@@ -174,7 +174,14 @@ export async function finishRounds(
   return results.map((r) => kept.has(r.event.id));
 }
 
-/** Flag off: due events wait as `held` instead of being sent. */
+/** Whether delivery is paused: the pause switch row, or `defaultEnabled` (the env flag) without one. */
+export async function deliveryPaused(sql: Tx, defaultEnabled: boolean): Promise<boolean> {
+  const [row] = await sql<{ paused: boolean }[]>`
+    select public.sync_delivery_paused(${defaultEnabled}) as paused`;
+  return row.paused;
+}
+
+/** Paused: due events wait as `held` instead of being sent. */
 export async function holdDueEvents(sql: Tx): Promise<number> {
   const rows = await sql`
     update public.sync_events set state = 'held', updated_at = now()
@@ -184,7 +191,7 @@ export async function holdDueEvents(sql: Tx): Promise<number> {
   return rows.length;
 }
 
-/** Flag back on: held events become due again, in their original order. */
+/** Resumed: held events become due again, in their original order. */
 export async function releaseHeldEvents(sql: Tx): Promise<number> {
   const rows = await sql`
     update public.sync_events

@@ -21,6 +21,7 @@ import { fetchSyncStatus } from "./status-queries.ts";
 import {
   claimDueEvents,
   type ClaimedEvent,
+  deliveryPaused,
   enqueueEvent,
   type EventRow,
   type Finish,
@@ -41,6 +42,10 @@ export interface SyncServiceOptions {
   log: Logger;
   /** Identifies this dispatcher in leases and audit rows. */
   owner: string;
+  /**
+   * The DYNAMICS_SYNC_ENABLED flag: the default for a fresh install. Once the pause switch row
+   * exists (pause_sync / resume_sync), the row decides.
+   */
   enabled: boolean;
   signingSecret: string;
   policy: ReschedulePolicy;
@@ -242,7 +247,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     opts: { mentorId?: string; budgetMs?: number; signal?: AbortSignal } = {},
   ): Promise<DispatchCounts> {
     const counts = emptyCounts();
-    if (!o.enabled) {
+    if (await deliveryPaused(sql, o.enabled)) {
       counts.held = await holdDueEvents(sql);
       return counts;
     }
@@ -252,6 +257,11 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     // A batch claimed in the last moments of the budget could not be sent; leave it for the next call.
     const claimFloorMs = Math.min(5_000, budgetMs / 4);
     while (deadline - now() > claimFloorMs && !opts.signal?.aborted) {
+      // Paused meanwhile (by an operator, or by a 410 Gone of this very dispatch): send no more.
+      if (counts.claimed > 0 && await deliveryPaused(sql, o.enabled)) {
+        counts.held = await holdDueEvents(sql);
+        break;
+      }
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,

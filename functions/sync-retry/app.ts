@@ -1,4 +1,5 @@
 import { SyncRetryRequest, type SyncRetryResult } from "../../shared/api.ts";
+import { checkAlerts } from "../../shared/alerts.ts";
 import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
 import { jsonBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
@@ -7,8 +8,8 @@ import type { Need } from "../../shared/config.ts";
 /** What this function uses; nothing else has to be configured for it. */
 export const needs: readonly Need[] = ["database", "callers", "outbound"];
 
-// The sweep: re-queues dead letters on request, releases held events once the flag is on, and
-// dispatches due events in batches within the function's time budget.
+// The sweep: re-queues dead letters on request, releases held events once delivery is resumed,
+// dispatches due events in batches within the function's time budget, then checks alerts.
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-retry", rt.log);
   app.use("*", requireRole(rt.callers, ["service_role"]));
@@ -24,6 +25,8 @@ export function createApp(rt: Runtime) {
       durationMs: Date.now() - started,
     };
     rt.log.info("sync sweep", result);
+    // After dispatch, so a slow alert endpoint never delays a delivery.
+    await checkAlerts({ sql: rt.sql, log: rt.log, alerts: rt.config.alerts });
     return c.json(result, 200);
   });
   return app;

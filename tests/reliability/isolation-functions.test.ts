@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as certificationExpiredApp } from "../../functions/certification-expired/app.ts";
 import { createApp as certificationRenewedApp } from "../../functions/certification-renewed/app.ts";
+import { createApp as syncReconcileApp } from "../../functions/sync-reconcile/app.ts";
 import { createApp as syncRetryApp } from "../../functions/sync-retry/app.ts";
 import { createApp as syncStatusApp } from "../../functions/sync-status/app.ts";
 import {
@@ -207,7 +208,7 @@ describe("sync-status list mode", () => {
 
 interface EndpointCase {
   name: string;
-  method: "POST";
+  method: "GET" | "POST";
   path: string;
   body: () => unknown;
   /** What the service role gets (any other caller: 403 forbidden). */
@@ -234,6 +235,13 @@ const SERVICE_ONLY: EndpointCase[] = [
     method: "POST",
     path: "sync-retry",
     body: () => ({}),
+    service: { status: 200 },
+  },
+  {
+    name: "sync-health",
+    method: "GET",
+    path: "sync-health",
+    body: () => undefined,
     service: { status: 200 },
   },
 ];
@@ -289,6 +297,7 @@ describe("dynamics-webhook", () => {
 const JWT_ENDPOINTS = [
   { path: "sync-status", method: "POST", body: () => ({ list: true }), app: syncStatusApp },
   { path: "sync-retry", method: "POST", body: () => ({}), app: syncRetryApp },
+  { path: "sync-reconcile", method: "POST", body: () => ({}), app: syncReconcileApp },
   {
     path: "certification-expired",
     method: "POST",

@@ -98,6 +98,9 @@ export function inProcessRuntime(db: TestDatabase, env: Env = {}): InProcessRunt
     get sync(): never {
       throw new Error("this in-process runtime has no sync service");
     },
+    get dynamics(): never {
+      throw new Error("this in-process runtime has no Dynamics client");
+    },
     close: async () => {},
   };
   return { runtime, lines };
