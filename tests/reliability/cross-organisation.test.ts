@@ -123,7 +123,7 @@ describe("a revocation of a mentor shared by two organisations", () => {
       select old_status, new_status, actor_role, actor_user_id, actor_organisation_ids, changed_at
         from public.certification_status_changes
        where certification_id = ${certificationId} order by id`;
-    expect(rows.map(({ changed_at, ...r }) => r)).toEqual([
+    expect(rows.map(({ changed_at: _at, ...r }) => r)).toEqual([
       {
         old_status: "active",
         new_status: "revoked",
