@@ -51,7 +51,17 @@ const json = (status: number, code: string, message: string) =>
     headers: { "access-control-allow-origin": "*" },
   });
 
+// Methods the Fetch standard forbids in `new Request` (so they cannot be forwarded) and no function
+// serves: answered here, instead of failing in the forwarding.
+const UNFORWARDABLE = new Set(["CONNECT", "TRACE", "TRACK"]);
+const FORWARDED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 async function handle(req: Request): Promise<Response> {
+  if (UNFORWARDABLE.has(req.method.toUpperCase())) {
+    const res = json(405, "method_not_allowed", `${req.method} is not served`);
+    res.headers.set("allow", FORWARDED);
+    return res;
+  }
   const url = new URL(req.url);
   if (url.pathname === "/auth/v1/.well-known/jwks.json" && settings.authJwks) {
     return new Response(settings.authJwks, { headers: { "content-type": "application/json" } });
@@ -76,6 +86,15 @@ const server = Deno.serve({
   hostname: "127.0.0.1",
   port: settings.ports.gateway,
   onListen: ({ port }) => console.log(JSON.stringify({ event: "gateway_listening", port })),
+  // Deno's default prints the error with its stack (file paths) and answers 500 in plain text.
+  onError: (error) => {
+    console.log(JSON.stringify({
+      level: "error",
+      msg: "gateway error",
+      error: error instanceof Error ? error.name : "unknown",
+    }));
+    return json(500, "internal_error", "internal error");
+  },
 }, handle);
 
 let stopping = false;

@@ -1,10 +1,11 @@
 // The frame every edge function shares: mounted at `/NAME` as Supabase routes it, CORS for the
-// Flutter web app and the dashboard, JSON errors for unknown routes and uncaught failures, and the
-// caller's verified role.
+// Flutter web app and the dashboard, JSON errors for unknown routes (405 with `Allow` for a known
+// path with the wrong method) and uncaught failures, and the caller's verified role.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { MiddlewareHandler } from "hono";
 import { jsonError } from "./http.ts";
+import { methodNotAllowed } from "./http-methods.ts";
 import type { Caller, CallerRole, CallerVerifier } from "./jwt.ts";
 import type { Logger } from "./logger.ts";
 
@@ -29,7 +30,10 @@ export function createFunctionApp(
       maxAge: 600,
     }),
   );
-  app.notFound((c) => jsonError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`));
+  app.notFound((c) =>
+    methodNotAllowed(app, c) ??
+      jsonError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`)
+  );
   app.onError((err, c) => {
     log.error("unhandled error", { function: name, error: err.name });
     return jsonError(c, 500, "internal_error", "internal error");

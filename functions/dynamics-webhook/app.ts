@@ -3,13 +3,15 @@ import { createFunctionApp } from "../../shared/function-app.ts";
 import { jsonError } from "../../shared/http.ts";
 import { parseInboundEvent } from "../../shared/inbound.ts";
 import { receiveInbound } from "../../shared/inbound-service.ts";
+import { createLogSampler } from "../../shared/log-sampler.ts";
+import { isJsonContentType } from "../../shared/media-type.ts";
 import { boundedBody, parsedBody } from "../../shared/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import { verifyWebhook } from "../../shared/signer.ts";
 
 // Inbound webhooks from HLF Dynamics (verify_jwt = false: the HMAC signature authenticates).
-// Order matters: size limit, then the signature over the raw bytes, and only then parsing, so an
-// unsigned request costs no parse and writes nothing.
+// Order matters: media type (JSON only, before reading anything), size limit, then the signature
+// over the raw bytes, and only then parsing, so an unsigned request costs no parse and writes nothing.
 // It needs no outbound credentials: corrective events it queues are sent by the sweep.
 export const needs: readonly Need[] = ["database", "inbound"];
 
@@ -18,8 +20,20 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
   const { inbound } = rt.config;
   // No secret, no function: without one it could only accept forgeries or refuse everything.
   const secrets = configured(inbound.secrets, "inbound");
+  // Anyone can send bad signatures: log the first 20 per 10 s, then one summary with the count.
+  const rejected = createLogSampler({
+    line: (fields) => rt.log.warn("inbound rejected", fields),
+    summary: (fields) => rt.log.warn("inbound rejections suppressed", fields),
+    limit: 20,
+    windowMs: 10_000,
+    now,
+  });
   app.post("/", async (c) => {
     const started = now();
+    if (!isJsonContentType(c.req.header("content-type"))) {
+      await c.req.raw.body?.cancel();
+      return jsonError(c, 415, "unsupported_media_type", "the body must be application/json");
+    }
     const body = await boundedBody(c, inbound.maxBodyBytes);
     if (!body.ok) return body.response;
     const verified = await verifyWebhook(body.value, c.req.raw.headers, {
@@ -28,7 +42,7 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
       toleranceSeconds: inbound.toleranceSeconds,
     });
     if (!verified.ok) {
-      rt.log.warn("inbound rejected", { reason: verified.reason });
+      rejected(verified.reason);
       return jsonError(c, 401, verified.reason, "webhook signature verification failed");
     }
     const parsed = parsedBody(c, body.value, parseInboundEvent);

@@ -1,7 +1,8 @@
 // Embedded Postgres for the local stack and tests: a PGlite instance served over the Postgres wire
 // protocol, so product code talks to it through postgres.js exactly as to a real server.
-// PGlite is ONE session: clients are serialised by the wire server (see pglite-wire.ts), session
-// state (SET, LISTEN) is shared between them, so callers use SET LOCAL and never rely on LISTEN.
+// PGlite is ONE session: clients are serialised by the wire server (see pglite-wire.ts), which resets
+// session-level settings whenever the session passes to another client (so a client's session SET
+// does not outlive its turn), so callers use SET LOCAL and never rely on LISTEN.
 import { PGlite } from "@electric-sql/pglite";
 import { startWireServer } from "./pglite-wire.ts";
 

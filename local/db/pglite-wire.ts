@@ -6,6 +6,16 @@
 // their Sync (or simple Query), a group runs whole, and the session stays with one client while it
 // is inside a transaction or between a Flush and its Sync. Clients are thereby serialised, which
 // matches what a single-session database can offer; LISTEN/NOTIFY still does not reach clients.
+// Upstream: electric-sql/pglite#1046 (pglite-socket interleaves extended-protocol batches across
+// connections) and its proposed fix, PR #977 (pin a connection until ReadyForQuery).
+//
+// The one session also carries session-level settings from client to client: a `SET role` or a
+// `SET request.jwt.claim.sub = ...` by one client would make another client's next request run as
+// that user (auth.uid() reads those settings). So whenever the session passes to another client,
+// that client's messages are preceded by a reset (RESET ALL, ROLE and SESSION AUTHORIZATION: what
+// DISCARD ALL resets, minus the prepared statements each postgres.js client caches), and the
+// reset's replies are cut from the stream before it reaches the client. Sent in the same call as the
+// client's messages because a separate call costs as much as a query (measured: 290 us vs ~30 us).
 import type { PGlite } from "@electric-sql/pglite";
 import { createServer, type Server, type Socket } from "node:net";
 
@@ -16,12 +26,51 @@ const SYNC = 0x53; // 'S'
 const QUERY = 0x51; // 'Q'
 const FLUSH = 0x48; // 'H'
 const TERMINATE = 0x58; // 'X'
+const READY_FOR_QUERY = 0x5a; // 'Z'
+
+/** A simple Query message. */
+function queryMessage(text: string): Uint8Array {
+  const body = Buffer.from(`${text}\0`, "utf8");
+  const message = Buffer.alloc(5 + body.length);
+  message[0] = QUERY;
+  message.writeInt32BE(4 + body.length, 1);
+  body.copy(message, 5);
+  return new Uint8Array(message);
+}
+
+const SESSION_RESET = queryMessage("reset all; reset role; reset session authorization");
+
+/**
+ * Passes the backend's replies on, except those of a prefix query: every message up to and
+ * including its ReadyForQuery is dropped (whole messages, however the chunks split them).
+ */
+function skipPrefixReplies(write: (data: Uint8Array) => void): (data: Uint8Array) => void {
+  let skipping = true;
+  let held = Buffer.alloc(0);
+  return (data) => {
+    if (!skipping) return write(data);
+    held = held.length ? Buffer.concat([held, data]) : Buffer.from(data);
+    while (held.length >= 5) {
+      const length = held.readInt32BE(1) + 1;
+      if (held.length < length) return;
+      const type = held[0];
+      held = held.subarray(length);
+      if (type === READY_FOR_QUERY) {
+        skipping = false;
+        if (held.length) write(new Uint8Array(held));
+        return;
+      }
+    }
+  };
+}
 
 interface Group {
   client: Client;
   bytes: Uint8Array;
   /** The group ends at a Sync or Query: nothing of the client's is left half-done. */
   complete: boolean;
+  /** The startup message, which the session answers before any reset could be sent. */
+  startup: boolean;
 }
 
 interface Client {
@@ -49,6 +98,8 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
   const clients = new Set<Client>();
   const queue: Group[] = [];
   let pinned: Client | null = null;
+  /** The client whose messages the session last ran (startup messages aside). */
+  let holder: Client | null = null;
   let running = false;
 
   const pump = async () => {
@@ -60,11 +111,16 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
         if (index < 0 || queue.length === 0) break;
         const [group] = queue.splice(index, 1);
         if (group.client.closed) continue;
+        const send = (data: Uint8Array) => {
+          if (!group.client.closed) group.client.socket.write(data);
+        };
+        // Never inside a transaction: the session is pinned to its client until it ends.
+        const handOver = !group.startup && holder !== group.client;
+        if (!group.startup) holder = group.client;
+        const bytes = handOver ? Buffer.concat([SESSION_RESET, group.bytes]) : group.bytes;
         await db.runExclusive(() =>
-          db.execProtocolRawStream(group.bytes, {
-            onRawData: (data: Uint8Array) => {
-              if (!group.client.closed) group.client.socket.write(data);
-            },
+          db.execProtocolRawStream(new Uint8Array(bytes), {
+            onRawData: handOver ? skipPrefixReplies(send) : send,
           })
         );
         pinned = db.isInTransaction() || !group.complete ? group.client : null;
@@ -74,10 +130,10 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
     }
   };
 
-  const enqueue = (client: Client, complete: boolean) => {
+  const enqueue = (client: Client, complete: boolean, startup = false) => {
     const bytes = Buffer.concat(client.pending);
     client.pending = [];
-    queue.push({ client, bytes: new Uint8Array(bytes), complete });
+    queue.push({ client, bytes: new Uint8Array(bytes), complete, startup });
     void pump();
   };
 
@@ -115,7 +171,7 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
         }
         client.started = true;
         client.pending.push(buf.subarray(0, length));
-        enqueue(client, true);
+        enqueue(client, true, true);
         continue;
       }
       if (buf.length < 5) return;

@@ -32,7 +32,7 @@ describe("functions gateway", () => {
   );
 
   it("lets dynamics-webhook (verify_jwt = false) through to its own signature check", async () => {
-    const res = await call("dynamics-webhook");
+    const res = await call("dynamics-webhook", { headers: { "content-type": "application/json" } });
     expect(res.status).toBe(401);
     expect((await res.json()).error.code).toBe("missing_signature");
   });

@@ -5,6 +5,7 @@
 // The flapping mentor runs on both engines (one dispatcher racing the writes on PGlite).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config.ts";
+import { claimDueEvents, finishRounds } from "../../shared/sync-queries.ts";
 import type { SyncService } from "../../shared/sync-service.ts";
 import {
   appendEventChains,
@@ -77,6 +78,56 @@ describe.runIf(onPostgres)("several dispatchers, real Postgres", () => {
     expect(t.sandbox.state.counters.outOfOrder).toBe(0);
     expect(await orderViolations(t.db.sql, t.sandbox.state, chained)).toEqual([]);
     expect(Object.keys(await deliveriesByDispatcher(mentorIds))).toHaveLength(4);
+  });
+});
+
+describe.runIf(onPostgres)("a dispatcher that lost its leases mid-delivery, real Postgres", () => {
+  // The stale dispatcher and the two that take over have their own sessions (on PGlite two
+  // dispatchers in the one session deliver some events twice, with or without this scenario).
+  it("writes no result over the new owner's: 200 events stay delivered exactly once", async () => {
+    const mentorIds = await seedListedMentors(t.db.sql, 200);
+    const stale = t.db.connect({ max: 1 });
+    const claimed = await claimDueEvents(stale, { owner: "stale", leaseSeconds: 60, limit: 1000 });
+    expect(claimed.filter((e) => mentorIds.includes(e.mentorId))).toHaveLength(200);
+    // Its leases lapse while its requests hang; two other dispatchers take the events over.
+    await t.db.sql`
+      update public.sync_events set lease_expires_at = now() - interval '1 second'
+       where lease_owner = 'stale'`;
+    // Their own connections, closed at the end (on PGlite the wire server takes few clients).
+    const config = dispatchConfig(t.db.url, t.sandbox, { SYNC_BATCH_SIZE: "50" });
+    const connections = [t.db.connect({ max: 2 }), t.db.connect({ max: 2 })];
+    const takers = connections.map((sql, i) => createDispatcher(config, sql, `taker-${i + 1}`));
+    const taken = await drain(t.db.sql, takers, { timeoutMs: 25_000 });
+    expect(taken).toMatchObject({ delivered: claimed.length, lostLeases: 0 });
+
+    // The stale dispatcher's requests finally time out: its results must change nothing.
+    const failedAt = new Date();
+    const kept = await finishRounds(
+      stale,
+      "stale",
+      claimed.map((event) => ({
+        event,
+        // Its timed-out request is audited too, in the real dispatcher; left out here so the
+        // sandbox (which never saw it) and the audit log stay comparable.
+        attempts: [],
+        finish: {
+          state: "retrying" as const,
+          nextAttemptAt: failedAt,
+          error: "http_503: service unavailable",
+          status: 503,
+        },
+      })),
+    );
+    expect(kept.filter(Boolean)).toEqual([]);
+    const states = await t.db.sql<{ state: string; n: number }[]>`
+      select state, count(*)::int as n from public.sync_events
+       where mentor_id = any(${mentorIds}::uuid[]) group by state`;
+    expect(states).toEqual([{ state: "delivered", n: 200 }]);
+    // Nothing is due again, so nothing is sent twice.
+    expect(await drain(t.db.sql, takers, { timeoutMs: 5_000 })).toMatchObject({ claimed: 0 });
+    expect(t.sandbox.state.counters.duplicates).toBe(0);
+    expect(await consistencyProblems(t.db.sql, t.sandbox.state, mentorIds)).toEqual([]);
+    await Promise.all([stale, ...connections].map((sql) => sql.end()));
   });
 });
 

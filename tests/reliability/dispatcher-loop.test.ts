@@ -60,21 +60,36 @@ describe("dispatcher loop", () => {
     expect(run.lines.filter((l) => l.msg === "dispatch round")).toHaveLength(3);
   });
 
+  /** Whether `promise` has settled once pending callbacks have run, without any time passing. */
+  async function settledNow(promise: Promise<void>): Promise<boolean> {
+    let settled = false;
+    void promise.then(() => (settled = true));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    return settled;
+  }
+
   it("a wake cuts a pause short, and a wake during a round skips the next pause", async () => {
     const waker = createWakeablePause();
-    const signal = new AbortController().signal;
-    const pausing = waker.pause(60_000, signal);
+    const stop = new AbortController();
+    const pausing = waker.pause(60_000, stop.signal);
+    expect(await settledNow(pausing)).toBe(false);
     waker.wake();
-    await pausing;
+    expect(await settledNow(pausing)).toBe(true);
+    // Woken while no pause runs (during a round): the next pause ends at once, the one after waits.
     waker.wake();
-    await waker.pause(60_000, signal);
+    expect(await settledNow(waker.pause(60_000, stop.signal))).toBe(true);
+    const waiting = waker.pause(60_000, stop.signal);
+    expect(await settledNow(waiting)).toBe(false);
+    stop.abort(); // ends the waiting pause (not awaited: the abort test checks that path)
   });
 
-  it("an aborted signal ends a pause at once", async () => {
+  it("an aborted signal ends a pause at once, and a pause on an aborted signal does not start", async () => {
     const stop = new AbortController();
     const pausing = createWakeablePause().pause(60_000, stop.signal);
+    expect(await settledNow(pausing)).toBe(false);
     stop.abort();
-    await pausing;
+    expect(await settledNow(pausing)).toBe(true);
+    expect(await settledNow(createWakeablePause().pause(60_000, stop.signal))).toBe(true);
   });
 
   it("reads --idle-ms and rejects nonsense", () => {
