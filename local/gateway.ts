@@ -10,6 +10,7 @@ import { parseFunctionManifest } from "./function-manifest.ts";
 import { createApp as certificationExpired } from "../functions/certification-expired/app.ts";
 import { createApp as certificationRenewed } from "../functions/certification-renewed/app.ts";
 import { createApp as dynamicsWebhook } from "../functions/dynamics-webhook/app.ts";
+import { createApp as syncResend } from "../functions/sync-resend/app.ts";
 import { createApp as syncRetry } from "../functions/sync-retry/app.ts";
 import { createApp as syncStatus } from "../functions/sync-status/app.ts";
 
@@ -20,6 +21,7 @@ const factories = {
   "certification-expired": certificationExpired,
   "certification-renewed": certificationRenewed,
   "dynamics-webhook": dynamicsWebhook,
+  "sync-resend": syncResend,
   "sync-retry": syncRetry,
   "sync-status": syncStatus,
 } as const;
