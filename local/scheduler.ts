@@ -1,8 +1,10 @@
 // What pg_net and pg_cron do on Supabase, done by the local stack: nudge the dispatcher as soon as
-// the outbox has due events, sweep on a timer, and run the nightly auto-pause job on a timer.
+// the outbox has due events, sweep on a timer, and run the nightly auto-pause job and the retention
+// job on timers.
 // On real Postgres the nudge is LISTEN on the trigger's channel; on the embedded PGlite a NOTIFY
 // does not reach socket clients (measured), so a short poll of due events takes its place.
 import type postgres from "postgres";
+import { pruneHistory, type RetentionPolicy } from "../shared/retention.ts";
 
 export interface SchedulerOptions {
   sql: postgres.Sql;
@@ -12,6 +14,8 @@ export interface SchedulerOptions {
   sweepEveryMs?: number;
   expireEveryMs?: number;
   pollEveryMs?: number;
+  retention: RetentionPolicy;
+  pruneEveryMs?: number;
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -76,6 +80,18 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       opts.onError?.("expire_due_certifications", err);
     }
   }, opts.expireEveryMs ?? 60_000));
+  let pruning = false;
+  timers.push(setInterval(async () => {
+    if (pruning || stopped) return;
+    pruning = true;
+    try {
+      await pruneHistory(sql, opts.retention);
+    } catch (err) {
+      opts.onError?.("prune_sync_history", err);
+    } finally {
+      pruning = false;
+    }
+  }, opts.pruneEveryMs ?? 600_000));
   nudge();
 
   return {

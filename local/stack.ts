@@ -24,7 +24,12 @@ export interface StackOptions {
   sandbox?: boolean;
   /** Nudge, sweep and auto-pause timers (default true). */
   scheduler?: boolean;
-  schedulerIntervals?: { sweepEveryMs?: number; expireEveryMs?: number; pollEveryMs?: number };
+  schedulerIntervals?: {
+    sweepEveryMs?: number;
+    expireEveryMs?: number;
+    pollEveryMs?: number;
+    pruneEveryMs?: number;
+  };
   /** Receives the gateway's and the stack's log lines. */
   log?: (line: string) => void;
 }
@@ -141,6 +146,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const scheduler = await startScheduler({
         sql,
         engine,
+        retention: config.sync.retention,
         ...opts.schedulerIntervals,
         sweep: async () => {
           const res = await fetch(`${functionsUrl}/sync-retry`, {
