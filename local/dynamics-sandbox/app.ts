@@ -1,5 +1,5 @@
-// The sandbox as a Hono app: Entra's token endpoint, the Dataverse-like webhook receiver and the
-// control API. No sockets here (server.ts serves it), so most of it is testable with app.request().
+// The sandbox as a Hono app: Entra's token endpoint, the Dataverse-like webhook receiver, the
+// listings collection and the control API. No sockets here (server.ts serves it), so most of it is testable with app.request().
 import { Hono } from "hono";
 import { type VariableName, VARIABLES } from "../../shared/config.ts";
 import { jsonError } from "../../shared/http.ts";
@@ -7,10 +7,12 @@ import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
 import { CONTROL_PREFIX, controlRoutes } from "./control.ts";
 import { codeForStatus, dataverseError } from "./dataverse.ts";
 import { createState, type SandboxConfig, type SandboxState } from "./state.ts";
+import { handleListings, LISTINGS_PATH } from "./listings-collection.ts";
 import { handleTokenRequest, TOKEN_PATH } from "./token-endpoint.ts";
 import { handleWebhook, type SandboxEnv, WEBHOOK_PATH } from "./webhook-receiver.ts";
 
 export { CONTROL_PREFIX } from "./control.ts";
+export { LISTINGS_PATH } from "./listings-collection.ts";
 export { tokenPathFor } from "./token-endpoint.ts";
 export { WEBHOOK_PATH } from "./webhook-receiver.ts";
 
@@ -99,6 +101,7 @@ export function createSandboxApp(
       shutdown: shutdown.signal,
       onApplied: (event) => callbacks.notify(event),
     }));
+  app.get(LISTINGS_PATH, (c) => handleListings(c, state, now()));
   app.route(CONTROL_PREFIX, controlRoutes(state, now));
   // Anything else looks like Dataverse's answer to an unknown entity set.
   app.notFound((c) =>

@@ -1,7 +1,7 @@
 // A typed client for the sandbox's control API, for tests, benchmarks and scripts.
 import type { ConfigPatch, publicConfig } from "./control.ts";
 import type { FaultSpec } from "./faults.ts";
-import type { AppliedEvent, Counters, ListingRecord } from "./state.ts";
+import type { AppliedEvent, Counters, Listing, ListingRecord } from "./state.ts";
 
 export interface SandboxControl {
   faults(faults: FaultSpec | FaultSpec[]): Promise<void>;
@@ -13,6 +13,8 @@ export interface SandboxControl {
   listings(): Promise<ListingRecord[]>;
   /** null when the sandbox has no listing for the mentor. */
   listing(mentorId: string): Promise<ListingRecord | null>;
+  /** Sets a listing by hand, as a portal editor would. */
+  setListing(mentorId: string, listing: Listing): Promise<ListingRecord>;
   events(): Promise<AppliedEvent[]>;
   counters(): Promise<Counters>;
 }
@@ -50,6 +52,8 @@ export function sandboxControl(baseUrl: string, doFetch: typeof fetch = fetch): 
       if (!response.ok) throw new Error(`GET listing answered ${response.status}`);
       return await response.json() as ListingRecord;
     },
+    setListing: (mentorId, listing) =>
+      call("PUT", `/listings/${encodeURIComponent(mentorId)}`, { listing }),
     events: async () => (await call<{ events: AppliedEvent[] }>("GET", "/events")).events,
     counters: () => call("GET", "/counters"),
   };

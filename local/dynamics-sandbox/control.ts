@@ -1,15 +1,18 @@
 // The sandbox's control API under /__control: queue faults, set a throttle, change config, reset,
-// expire tokens, and read listings, applied events and counters. Unauthenticated by design: the
+// expire tokens, edit a listing, and read listings, applied events and counters. Unauthenticated by design: the
 // sandbox listens on 127.0.0.1 and exists for tests and humans.
 import { Hono } from "hono";
 import { z } from "zod";
 import { jsonError } from "../../shared/http.ts";
 import { parseJsonWith } from "../../shared/validation.ts";
 import { FaultList, targetOf } from "./faults.ts";
-import { resetState, type SandboxConfig, type SandboxState } from "./state.ts";
+import { Uuid } from "../../shared/validation.ts";
+import { editListing, resetState, type SandboxConfig, type SandboxState } from "./state.ts";
 import type { SandboxEnv } from "./webhook-receiver.ts";
 
 export const CONTROL_PREFIX = "/__control";
+
+export const ListingEdit = z.strictObject({ listing: z.enum(["listed", "unlisted"]) });
 
 const ThrottleSpec = z.object({
   limit: z.number().int().min(1),
@@ -49,7 +52,11 @@ export function publicConfig(config: SandboxConfig) {
 export function controlRoutes(state: SandboxState, now: () => number): Hono<SandboxEnv> {
   const control = new Hono<SandboxEnv>();
 
-  const queued = () => ({ webhook: state.faults.webhook, token: state.faults.token });
+  const queued = () => ({
+    webhook: state.faults.webhook,
+    token: state.faults.token,
+    loss: state.faults.loss,
+  });
 
   control.post("/faults", async (c) => {
     const parsed = parseJsonWith(FaultList, await c.req.text());
@@ -92,6 +99,14 @@ export function controlRoutes(state: SandboxState, now: () => number): Hono<Sand
   control.get("/listings/:mentorId", (c) => {
     const listing = state.listings.get(c.req.param("mentorId"));
     return listing ? c.json(listing) : jsonError(c, 404, "not_found", "no listing for this mentor");
+  });
+  // A portal editor changes a listing behind our back.
+  control.put("/listings/:mentorId", async (c) => {
+    const mentorId = Uuid.safeParse(c.req.param("mentorId"));
+    if (!mentorId.success) return jsonError(c, 400, "invalid_mentor_id", "mentorId must be a uuid");
+    const parsed = parseJsonWith(ListingEdit, await c.req.text());
+    if (!parsed.ok) return jsonError(c, 400, "invalid_listing", "invalid listing", parsed.issues);
+    return c.json(editListing(state, mentorId.data, parsed.value.listing, now()));
   });
   control.get("/events", (c) => c.json({ events: state.events }));
   control.get("/counters", (c) => c.json(state.counters));

@@ -1,6 +1,7 @@
 // Faults the control API can queue. Each serves the next `count` matching requests, in the order
-// they were queued; webhook faults and token-endpoint faults have separate queues.
+// they were queued; webhook faults, token-endpoint faults and silent losses have separate queues.
 import { z } from "zod";
+import { EventType } from "../../shared/payload.ts";
 
 const count = z.number().int().min(1).max(1_000_000).default(1);
 
@@ -39,6 +40,19 @@ export const FaultSpec = z.discriminatedUnion("kind", [
     /** Quote the raw form body (client secret included) in `error_description`. */
     echoRequest: z.boolean().default(false),
   }),
+  /**
+   * Answer 204 to a valid, verified event without applying it: the silent loss that only
+   * reconciliation can see. Drops one in every `every` matching events (of `eventType` if given),
+   * `count` times in all.
+   */
+  z.object({
+    kind: z.literal("silent_loss"),
+    count,
+    every: z.number().int().min(1).max(1_000_000).default(1),
+    eventType: EventType.optional(),
+    /** Matching events seen so far (shown by the control API; starts at 0). */
+    matched: z.number().int().min(0).default(0),
+  }),
 ]);
 export type FaultSpec = z.input<typeof FaultSpec>;
 export type Fault = z.output<typeof FaultSpec>;
@@ -47,10 +61,11 @@ export const FaultList = z.union([FaultSpec, z.array(FaultSpec).max(1000)]).tran
   Array.isArray(value) ? value : [value]
 );
 
-export type FaultTarget = "webhook" | "token";
+export type FaultTarget = "webhook" | "token" | "loss";
 
 export function targetOf(fault: Fault): FaultTarget {
-  return fault.kind === "token_down" ? "token" : "webhook";
+  if (fault.kind === "token_down") return "token";
+  return fault.kind === "silent_loss" ? "loss" : "webhook";
 }
 
 /** Takes one use of the next queued fault for `target`, or null when none is queued. */
@@ -61,4 +76,17 @@ export function takeFault(queues: Record<FaultTarget, Fault[]>, target: FaultTar
   head.count -= 1;
   if (head.count <= 0) queue.shift();
   return head;
+}
+
+/** True when the next queued silent loss drops this (verified, parsed) event. */
+export function takeSilentLoss(
+  queues: Record<FaultTarget, Fault[]>,
+  eventType: EventType,
+): boolean {
+  const head = queues.loss[0];
+  if (head?.kind !== "silent_loss") return false;
+  if (head.eventType !== undefined && head.eventType !== eventType) return false;
+  head.matched += 1;
+  if (head.matched % head.every !== 0) return false;
+  return takeFault(queues, "loss") !== null;
 }

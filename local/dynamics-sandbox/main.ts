@@ -2,6 +2,7 @@
 // Configuration comes from flags only (the environment belongs to shared/config.ts).
 import { parseArgs } from "node:util";
 import { LOCAL_PORTS } from "../../shared/config.ts";
+import { LISTINGS_PATH } from "./app.ts";
 import { startSandbox } from "./server.ts";
 
 const USAGE = `Usage: tsx local/dynamics-sandbox/main.ts [options]
@@ -73,6 +74,7 @@ const sandbox = await startSandbox({
 console.log(`Dynamics sandbox listening on ${sandbox.url}
   token endpoint: ${sandbox.tokenUrl}
   webhook:        ${sandbox.webhookUrl}
+  listings:       ${sandbox.url}${LISTINGS_PATH}
   control API:    ${sandbox.url}/__control/{faults,throttle,config,reset,listings,events,counters}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -23,11 +23,14 @@ export interface SandboxConfig {
 export interface ListingRecord {
   mentorId: string;
   listing: Listing;
-  lastEventId: string;
-  lastEventType: WebhookPayloadV1["eventType"];
-  occurredAt: string;
+  /** The last applied event; null for a listing only ever set by hand (the control API). */
+  lastEventId: string | null;
+  lastEventType: WebhookPayloadV1["eventType"] | null;
+  occurredAt: string | null;
   updatedAt: string;
   changes: number;
+  /** Who set the current listing: an applied event, or a portal editor (the control API). */
+  source: "event" | "editor";
 }
 
 export interface AppliedEvent {
@@ -49,6 +52,10 @@ export interface Counters {
   /** Applied although older than the mentor's last applied event (per-mentor order broken). */
   outOfOrder: number;
   rejected: Record<string, number>;
+  /** Verified events answered 2xx but not applied (`silent_loss` faults). */
+  silentlyDropped: number;
+  /** Pages served from the listings collection. */
+  listingPages: number;
   faultsServed: Record<string, number>;
   /** 429 answers, from the throttle or from `rate_limit` faults. */
   throttled: number;
@@ -83,6 +90,8 @@ export function emptyCounters(): Counters {
     duplicates: 0,
     outOfOrder: 0,
     rejected: {},
+    silentlyDropped: 0,
+    listingPages: 0,
     faultsServed: {},
     throttled: 0,
     tokenRequests: 0,
@@ -98,7 +107,7 @@ export function createState(config: SandboxConfig): SandboxState {
     listings: new Map(),
     events: [],
     seenEventIds: new Set(),
-    faults: { webhook: [], token: [] },
+    faults: { webhook: [], token: [], loss: [] },
     throttle: null,
     counters: emptyCounters(),
   };
@@ -132,7 +141,7 @@ export function applyEvent(
   const listing = LISTING_AFTER[payload.eventType];
   const receivedAt = new Date(meta.nowMs).toISOString();
   const previous = state.listings.get(payload.mentorId);
-  if (previous && Date.parse(payload.occurredAt) < Date.parse(previous.occurredAt)) {
+  if (previous?.occurredAt && Date.parse(payload.occurredAt) < Date.parse(previous.occurredAt)) {
     state.counters.outOfOrder += 1;
   }
   state.listings.set(payload.mentorId, {
@@ -143,6 +152,7 @@ export function applyEvent(
     occurredAt: payload.occurredAt,
     updatedAt: receivedAt,
     changes: (previous?.changes ?? 0) + 1,
+    source: "event",
   });
   const event: AppliedEvent = {
     sequence: state.events.length + 1,
@@ -157,6 +167,28 @@ export function applyEvent(
   state.events.push(event);
   state.counters.delivered += 1;
   return { applied: true, event };
+}
+
+/** A portal editor sets a listing by hand: the last applied event stays as it was. */
+export function editListing(
+  state: SandboxState,
+  mentorId: string,
+  listing: Listing,
+  nowMs: number,
+): ListingRecord {
+  const previous = state.listings.get(mentorId);
+  const record: ListingRecord = {
+    mentorId,
+    listing,
+    lastEventId: previous?.lastEventId ?? null,
+    lastEventType: previous?.lastEventType ?? null,
+    occurredAt: previous?.occurredAt ?? null,
+    updatedAt: new Date(nowMs).toISOString(),
+    changes: (previous?.changes ?? 0) + 1,
+    source: "editor",
+  };
+  state.listings.set(mentorId, record);
+  return record;
 }
 
 /** Counts a request against the throttle window; the wait in ms when over the limit, else null. */

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { fromJson } from "../../shared/payload.ts";
 import { verifyWebhook } from "../../shared/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
-import { type Fault, takeFault } from "./faults.ts";
+import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";
 import {
   type AppliedEvent,
   applyEvent,
@@ -27,7 +27,7 @@ export interface ReceiverDeps {
   onApplied: (event: AppliedEvent) => void;
 }
 
-const WWW_AUTHENTICATE =
+export const WWW_AUTHENTICATE =
   'Bearer error="invalid_token", error_description="The access token is missing, invalid or expired"';
 
 export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps): Promise<Response> {
@@ -73,11 +73,20 @@ export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps):
     const message = `Error identified in Payload provided by the user: ${detail}`;
     return reject("invalid_payload", dataverseError(400, DATAVERSE_CODES.invalidPayload, message));
   }
+  const entity = `${new URL(c.req.url).origin}${WEBHOOK_PATH}(${parsed.value.eventId})`;
+  const created = { "OData-EntityId": entity, "OData-Version": "4.0" };
+  if (
+    !state.seenEventIds.has(parsed.value.eventId) &&
+    takeSilentLoss(state.faults, parsed.value.eventType)
+  ) {
+    increment(state.counters.faultsServed, "silent_loss");
+    state.counters.silentlyDropped += 1;
+    return c.body(null, 204, created);
+  }
   const result = applyEvent(state, parsed.value, { nowMs, signatureScheme: verified.scheme });
   if (!result.applied) return c.json({ duplicate: true, eventId: parsed.value.eventId }, 200);
   deps.onApplied(result.event);
-  const entity = `${new URL(c.req.url).origin}${WEBHOOK_PATH}(${parsed.value.eventId})`;
-  return c.body(null, 204, { "OData-EntityId": entity, "OData-Version": "4.0" });
+  return c.body(null, 204, created);
 }
 
 /** The response for a fault, or null when the request should then be handled normally. */
@@ -131,11 +140,12 @@ async function serveFault(
         "WWW-Authenticate": WWW_AUTHENTICATE,
       });
     case "token_down":
+    case "silent_loss":
       return null;
   }
 }
 
-function throttled(
+export function throttled(
   state: SandboxState,
   waitMs: number,
   retryAfter: string,
@@ -153,7 +163,11 @@ function throttled(
   );
 }
 
-function checkCredentials(headers: Headers, state: SandboxState, nowMs: number): string | null {
+export function checkCredentials(
+  headers: Headers,
+  state: SandboxState,
+  nowMs: number,
+): string | null {
   const { apiKey, apiKeyHeader } = state.config;
   const presentedKey = headers.get(apiKeyHeader);
   if (apiKey !== null && presentedKey !== null) {

@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSandboxApp } from "../../local/dynamics-sandbox/app.ts";
+import { createSandboxApp, LISTINGS_PATH } from "../../local/dynamics-sandbox/app.ts";
 import { parseInboundEvent } from "../../shared/inbound.ts";
 import { toJson, type WebhookPayloadV1 } from "../../shared/payload.ts";
 import { outboundHeaders, verifyWebhook } from "../../shared/signer.ts";
@@ -359,6 +359,119 @@ describe("control API", () => {
 
   it("a listing that does not exist is null", async () => {
     expect(await sandbox().control.listing(crypto.randomUUID())).toBeNull();
+  });
+});
+
+describe("silent loss and the listings collection (what reconciliation reads)", () => {
+  const listingsUrl = () => `${sandbox().url}${LISTINGS_PATH}`;
+
+  it("silent_loss answers 204 to one in `every` matching events and applies none of them", async () => {
+    await sandbox().control.faults({
+      kind: "silent_loss",
+      every: 2,
+      count: 2,
+      eventType: "certification.expired",
+    });
+    const auth = await bearer();
+    const renewal = event({ eventType: "certification.renewed" });
+    const expiries = Array.from({ length: 6 }, () => event({ mentorId: crypto.randomUUID() }));
+    expect((await deliver(renewal, auth)).status).toBe(204);
+    const statuses = [];
+    for (const expiry of expiries) statuses.push((await deliver(expiry, auth)).status);
+    expect(statuses).toEqual([204, 204, 204, 204, 204, 204]);
+    const applied = new Set((await sandbox().control.events()).map((e) => e.eventId));
+    // The 2nd and 4th expiry are lost; the renewal did not count towards `every`.
+    expect(expiries.map((e) => applied.has(e.eventId))).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+    ]);
+    expect(applied.has(renewal.eventId)).toBe(true);
+    expect(await sandbox().control.counters()).toMatchObject({
+      silentlyDropped: 2,
+      delivered: 5,
+      faultsServed: { silent_loss: 2 },
+    });
+    const lost = await sandbox().control.listing(expiries[1].mentorId);
+    expect(lost).toBeNull();
+  });
+
+  it("PUT /__control/listings/:mentorId edits a listing as a portal editor would", async () => {
+    const expiry = event();
+    await deliver(expiry, await bearer());
+    const edited = await sandbox().control.setListing(expiry.mentorId, "listed");
+    expect(edited).toMatchObject({
+      mentorId: expiry.mentorId,
+      listing: "listed",
+      lastEventId: expiry.eventId,
+      changes: 2,
+      source: "editor",
+    });
+    const fresh = crypto.randomUUID();
+    expect(await sandbox().control.setListing(fresh, "unlisted")).toMatchObject({
+      listing: "unlisted",
+      lastEventId: null,
+      source: "editor",
+    });
+    const put = (id: string, body: string) =>
+      fetch(`${sandbox().url}/__control/listings/${id}`, { method: "PUT", body });
+    expect((await put("not-a-uuid", '{"listing":"listed"}')).status).toBe(400);
+    expect((await put(fresh, '{"listing":"maybe"}')).status).toBe(400);
+    expect((await put(fresh, '{"listing":"listed","x":1}')).status).toBe(400);
+    expect((await sandbox().control.listing(fresh))?.listing).toBe("unlisted");
+  });
+
+  it("serves the collection in pages: Prefer odata.maxpagesize, @odata.nextLink, $select", async () => {
+    const ids = Array.from({ length: 7 }, () => crypto.randomUUID());
+    for (const id of ids) await sandbox().control.setListing(id, "listed");
+    const auth = await bearer();
+    const seen: Record<string, unknown>[] = [];
+    let url: string | undefined = `${listingsUrl()}?$select=hlf_mentorid,hlf_listing`;
+    let pages = 0;
+    while (url) {
+      const response: Response = await fetch(url, {
+        headers: { ...auth, Prefer: "odata.maxpagesize=3" },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Preference-Applied")).toBe("odata.maxpagesize=3");
+      const body = await response.json();
+      expect(body.value.length).toBeLessThanOrEqual(3);
+      seen.push(...body.value);
+      url = body["@odata.nextLink"];
+      if (url) expect(url).toContain("$skiptoken=");
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    expect(seen.map((r) => r.hlf_mentorid)).toEqual([...ids].sort());
+    expect(seen.every((r) => Object.keys(r).join() === "hlf_mentorid,hlf_listing")).toBe(true);
+    expect((await sandbox().control.counters()).listingPages).toBe(3);
+  });
+
+  it("answers the whole set in one page without Prefer, with every column", async () => {
+    const id = crypto.randomUUID();
+    await sandbox().control.setListing(id, "unlisted");
+    const response = await fetch(listingsUrl(), { headers: await bearer() });
+    expect(response.headers.get("Preference-Applied")).toBeNull();
+    const body = await response.json();
+    expect(body["@odata.nextLink"]).toBeUndefined();
+    expect(body.value).toEqual([{
+      hlf_mentorid: id,
+      hlf_listing: "unlisted",
+      hlf_lasteventid: null,
+      modifiedon: expect.any(String),
+    }]);
+  });
+
+  it("rejects a missing credential, an unknown column and a bad skiptoken", async () => {
+    expect((await fetch(listingsUrl())).status).toBe(401);
+    const auth = await bearer();
+    const unknown = await fetch(`${listingsUrl()}?$select=hlf_mentorid,secret`, { headers: auth });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error.message).toContain("'secret'");
+    expect((await fetch(`${listingsUrl()}?$skiptoken=%25%25`, { headers: auth })).status).toBe(400);
   });
 });
 
