@@ -180,12 +180,13 @@ export const SyncResendRequest = z.union([
 ]);
 export type SyncResendRequest = z.infer<typeof SyncResendRequest>;
 
-export const SyncRecoverResult = z.object({
+export const SyncRecoverResult = SyncRetryResult.pick({
+  delivered: true,
+  retrying: true,
+  failed: true,
+  held: true,
+}).extend({
   /** Dead letters re-queued by this call (each audited in sync_resend_requests). */
   recovered: Count,
-  delivered: Count,
-  retrying: Count,
-  failed: Count,
-  held: Count,
 });
 export type SyncRecoverResult = z.infer<typeof SyncRecoverResult>;
