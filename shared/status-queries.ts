@@ -46,19 +46,17 @@ function toStatus(r: StatusRow, now: Date): SyncStatus {
   };
 }
 
-// The technical code lives on the event (written with its last_error); one index probe per row.
-const errorCodeOf = (sql: Sql, status: string) =>
-  sql`(select e.last_error_code from public.sync_events e
-    where e.event_id = ${sql(status)}.last_event_id) as last_error_code`;
-
 export async function fetchSyncStatus(
   sql: Sql,
   mentorId: string,
   now: Date = new Date(),
 ): Promise<SyncStatus | null> {
+  // The technical error code lives on the event (written with its last_error): one index probe.
   const [row] = await sql<StatusRow[]>`
     select mentor_id, state, listing, last_event_id, last_event_type, last_attempt_at,
-      last_success_at, attempts, next_attempt_at, last_error, ${errorCodeOf(sql, "s")}, updated_at
+      last_success_at, attempts, next_attempt_at, last_error, updated_at,
+      (select e.last_error_code from public.sync_events e where e.event_id = s.last_event_id)
+        as last_error_code
     from public.mentor_sync_status s where mentor_id = ${mentorId}`;
   return row ? toStatus(row, now) : null;
 }
@@ -100,8 +98,9 @@ export async function listSyncStatus(
 ): Promise<SyncStatusPage> {
   const rows = await sql<(StatusRow & { full_name: string; chapter_ids: string[] })[]>`
     select mentor_id, full_name, chapter_ids, state, listing, last_event_id, last_event_type,
-      last_attempt_at, last_success_at, attempts, next_attempt_at, last_error,
-      ${errorCodeOf(sql, "o")}, updated_at
+      last_attempt_at, last_success_at, attempts, next_attempt_at, last_error, updated_at,
+      (select e.last_error_code from public.sync_events e where e.event_id = o.last_event_id)
+        as last_error_code
     from public.coordinator_sync_overview o
     where (${f.state ?? null}::text is null or state = ${f.state ?? null}::text)
       and (${f.chapterId ?? null}::uuid is null or ${f.chapterId ?? null}::uuid = any(chapter_ids))
