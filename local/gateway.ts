@@ -13,6 +13,7 @@ import { createApp as certificationRenewed } from "../functions/certification-re
 import { createApp as dynamicsWebhook } from "../functions/dynamics-webhook/app.ts";
 import { createApp as syncHealth } from "../functions/sync-health/app.ts";
 import { createApp as syncReconcile } from "../functions/sync-reconcile/app.ts";
+import { createApp as syncResend } from "../functions/sync-resend/app.ts";
 import { createApp as syncRetry } from "../functions/sync-retry/app.ts";
 import { createApp as syncStatus } from "../functions/sync-status/app.ts";
 
@@ -27,6 +28,7 @@ const factories = {
   "dynamics-webhook": dynamicsWebhook,
   "sync-health": syncHealth,
   "sync-reconcile": syncReconcile,
+  "sync-resend": syncResend,
   "sync-retry": syncRetry,
   "sync-status": syncStatus,
 } as const;

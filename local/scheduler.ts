@@ -1,9 +1,10 @@
 // What pg_net and pg_cron do on Supabase, done by the local stack: nudge the dispatcher as soon as
-// the outbox has due events, sweep on a timer, run the nightly auto-pause job and the hourly
-// reconciliation on timers.
+// the outbox has due events, sweep on a timer, and run the nightly auto-pause job, the hourly
+// reconciliation and the retention job on timers.
 // On real Postgres the nudge is LISTEN on the trigger's channel; on the embedded PGlite a NOTIFY
 // does not reach socket clients (measured), so a short poll of due events takes its place.
 import type postgres from "postgres";
+import { pruneHistory, type RetentionPolicy } from "../shared/retention.ts";
 
 export interface SchedulerOptions {
   sql: postgres.Sql;
@@ -16,6 +17,8 @@ export interface SchedulerOptions {
   reconcileEveryMs?: number;
   expireEveryMs?: number;
   pollEveryMs?: number;
+  retention: RetentionPolicy;
+  pruneEveryMs?: number;
   onError?: (what: string, err: unknown) => void;
 }
 
@@ -86,6 +89,18 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       reconcile().catch((err) => opts.onError?.("reconcile", err));
     }, opts.reconcileEveryMs ?? 3_600_000));
   }
+  let pruning = false;
+  timers.push(setInterval(async () => {
+    if (pruning || stopped) return;
+    pruning = true;
+    try {
+      await pruneHistory(sql, opts.retention);
+    } catch (err) {
+      opts.onError?.("prune_sync_history", err);
+    } finally {
+      pruning = false;
+    }
+  }, opts.pruneEveryMs ?? 600_000));
   nudge();
 
   return {

@@ -35,6 +35,7 @@ export interface StackOptions {
     expireEveryMs?: number;
     pollEveryMs?: number;
     reconcileEveryMs?: number;
+    pruneEveryMs?: number;
   };
   /** Receives the gateway's and the stack's log lines. */
   log?: (line: string) => void;
@@ -189,6 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const scheduler = await startScheduler({
         sql,
         engine,
+        retention: config.sync.retention,
         ...opts.schedulerIntervals,
         sweep: async () => void await callService("sync-retry"),
         reconcile,

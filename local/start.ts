@@ -32,7 +32,9 @@ const database = stack.engine === "pglite"
   ? `${stack.databaseUrl}  (embedded PGlite, data in ${stack.settings.dataDir}/pglite)`
   : `${stack.databaseUrl.replace(/\/\/[^@/]*@/, "//…@")}  (DATABASE_URL)`;
 
-const sandbox = stack.sandbox?.url ?? "(not started: DYNAMICS_WEBHOOK_URL is set)";
+const sandbox = stack.sandbox
+  ? `${stack.sandbox.url}  (inspector page: ${stack.sandbox.url}/)`
+  : "(not started: DYNAMICS_WEBHOOK_URL is set)";
 
 console.log(`
 HLF Dynamics Sync — local stack is up

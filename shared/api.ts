@@ -1,6 +1,7 @@
 // Request and response schemas of the HTTP functions. The handlers validate against these and the
 // OpenAPI document in contracts/ is generated from them, so the two cannot drift apart.
 import { z } from "zod";
+import { CoordinatorErrorCode } from "./coordinator-errors.ts";
 import type { ErrorBody as HttpErrorBody } from "./http.ts";
 import { Listing } from "./inbound.ts";
 import { EventType } from "./payload.ts";
@@ -74,7 +75,12 @@ export const SyncStatus = z.object({
   lastSuccessAt: IsoDateTime.nullable(),
   attempts: Count,
   nextAttemptAt: IsoDateTime.nullable(),
+  /** Technical and in English, for support; coordinators read `errorCode` and `summary`. */
   lastError: z.string().nullable(),
+  /** Stable code for the dashboard to translate (contracts/README.md lists them); null when fine. */
+  errorCode: CoordinatorErrorCode.nullable(),
+  /** Plain-language summary, e.g. "HLF Dynamics is unreachable; retrying at 14:05 UTC." */
+  summary: z.string(),
   updatedAt: IsoDateTime,
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
@@ -168,3 +174,25 @@ export type SyncRetryRequest = z.infer<typeof SyncRetryRequest>;
 
 /** sync-reconcile body: `{}` (starts a run, or resumes the unfinished one). */
 export const ReconcileRequest = z.strictObject({});
+
+/**
+ * sync-resend body: `{mentorId}` resends that mentor's current state (a coordinator of the mentor,
+ * or the service role; once a minute per mentor); `{failedSince}` (service role only) re-queues
+ * every dead letter since then that no newer event of its mentor has made moot.
+ */
+export const SyncResendRequest = z.union([
+  z.strictObject({ mentorId: Uuid }),
+  z.strictObject({ failedSince: z.iso.datetime({ offset: true }) }),
+]);
+export type SyncResendRequest = z.infer<typeof SyncResendRequest>;
+
+export const SyncRecoverResult = SyncRetryResult.pick({
+  delivered: true,
+  retrying: true,
+  failed: true,
+  held: true,
+}).extend({
+  /** Dead letters re-queued by this call (each audited in sync_resend_requests). */
+  recovered: Count,
+});
+export type SyncRecoverResult = z.infer<typeof SyncRecoverResult>;

@@ -335,6 +335,17 @@ const variables = {
     schema: int(1, 604_800),
     fallback: "600",
   },
+  SYNC_RETENTION_DAYS: {
+    doc:
+      "Audit attempts and inbound ledger rows older than this are pruned (never those of undelivered events or open dead letters).",
+    schema: int(1, 36_500),
+    fallback: "90",
+  },
+  SYNC_RETENTION_BATCH_SIZE: {
+    doc: "Rows deleted per table and transaction by the retention job.",
+    schema: int(1, 1_000_000),
+    fallback: "5000",
+  },
   WEBHOOK_TOLERANCE_SECONDS: {
     doc: "Accepted clock skew of inbound Standard Webhooks timestamps (replay window).",
     schema: int(1, 86_400),
@@ -423,6 +434,7 @@ export interface Config {
     rescheduleBaseSeconds: number;
     rescheduleCapSeconds: number;
     maxAgeHours: number;
+    retention: { maxAgeDays: number; batchSize: number };
   };
   inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
   reconcile: { pageSize: number; budgetMs: number; maxPages: number };
@@ -588,6 +600,10 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS!,
       rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS!,
       maxAgeHours: v.SYNC_MAX_AGE_HOURS!,
+      retention: {
+        maxAgeDays: v.SYNC_RETENTION_DAYS!,
+        batchSize: v.SYNC_RETENTION_BATCH_SIZE!,
+      },
     },
     inbound: {
       toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS!,

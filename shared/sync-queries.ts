@@ -83,17 +83,22 @@ export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedE
   })).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
+/** A failed round's error: the redacted text and its stable technical code (`SyncError.code`). */
+export interface FinishError {
+  error: string;
+  code: string;
+}
+
 export type Finish =
   | { state: "delivered"; status: number }
-  | {
+  | FinishError & {
     state: "retrying";
     nextAttemptAt: Date;
-    error: string;
     status: number | null;
     /** No request was sent (circuit open): give back the round the claim counted. */
     refused?: boolean;
   }
-  | { state: "failed"; error: string; status: number | null };
+  | FinishError & { state: "failed"; status: number | null };
 
 export interface RoundResult {
   event: ClaimedEvent;
@@ -119,6 +124,7 @@ export async function finishRounds(
     mentor_id: event.mentorId,
     state: finish.state,
     error: finish.state === "delivered" ? null : finish.error,
+    error_code: finish.state === "delivered" ? null : finish.code,
     status: finish.status,
     next_attempt_at: finish.state === "retrying" ? finish.nextAttemptAt.toISOString() : null,
     refunded_rounds: finish.state === "retrying" && finish.refused ? 1 : 0,
@@ -136,7 +142,7 @@ export async function finishRounds(
   const rows = await sql<{ id: string }[]>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(input)}::jsonb) as r(id bigint, event_id uuid,
-        mentor_id uuid, state text, error text, status int, next_attempt_at timestamptz,
+        mentor_id uuid, state text, error text, error_code text, status int, next_attempt_at timestamptz,
         refunded_rounds int, attempts jsonb)
     ), recorded as (
       insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
@@ -162,6 +168,7 @@ export async function finishRounds(
         delivered_at = case when i.state = 'delivered' then now() else e.delivered_at end,
         next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
         last_error = i.error,
+        last_error_code = i.error_code,
         last_status = i.status,
         lease_owner = null,
         lease_expires_at = null,
@@ -202,19 +209,33 @@ export async function releaseHeldEvents(sql: Tx): Promise<number> {
   return rows.length;
 }
 
-/** Re-queues dead letters (all, or one mentor's) with a fresh round budget. */
-export async function requeueFailedEvents(sql: Tx, mentorId?: string): Promise<number> {
-  const rows = await sql`
+export interface RequeueFilter {
+  mentorId?: string;
+  /** Only dead letters that failed at or after this time (Svix-style recovery). */
+  failedSince?: Date;
+}
+
+/**
+ * Re-queues dead letters (all, one mentor's, or those failed since a time) with a fresh round
+ * budget, never one a newer event of its mentor has made moot (resending an old renewal after a
+ * delivered expiry would list an uncertified mentor).
+ */
+export async function requeueFailedEvents(
+  sql: Tx,
+  f: RequeueFilter = {},
+): Promise<{ eventId: string; mentorId: string }[]> {
+  return await sql<{ eventId: string; mentorId: string }[]>`
     update public.sync_events
     set state = 'pending', next_attempt_at = now(), rounds = 0, updated_at = now()
     where state = 'failed'
-      and (${mentorId ?? null}::uuid is null or mentor_id = ${mentorId ?? null}::uuid)
+      and (${f.mentorId ?? null}::uuid is null or mentor_id = ${f.mentorId ?? null}::uuid)
+      and (${f.failedSince ?? null}::timestamptz is null
+        or updated_at >= ${f.failedSince ?? null}::timestamptz)
       and not exists (
         select 1 from public.sync_events newer
         where newer.mentor_id = sync_events.mentor_id and newer.id > sync_events.id
           and newer.state <> 'superseded')
-    returning id`;
-  return rows.length;
+    returning event_id as "eventId", mentor_id as "mentorId"`;
 }
 
 export interface EventRow {

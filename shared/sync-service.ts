@@ -197,7 +197,12 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
       }
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
-      const finish: Finish = { state: "failed", error: err.message, status: null };
+      const finish: Finish = {
+        state: "failed",
+        error: err.message,
+        code: "invalid_payload",
+        status: null,
+      };
       return (await batch.record.add({ event, attempts: [], finish })) ? "failed" : null;
     }
     const budgetMs = Math.max(
@@ -227,10 +232,11 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
           random,
         });
       const error = `${outcome.error.code}: ${outcome.error.message}`;
+      const { code } = outcome.error;
       const status = outcome.error.status ?? null;
       finish = step.state === "retrying"
-        ? { state: "retrying", nextAttemptAt: step.nextAttemptAt, error, status, refused }
-        : { state: "failed", error, status };
+        ? { state: "retrying", nextAttemptAt: step.nextAttemptAt, error, code, status, refused }
+        : { state: "failed", error, code, status };
       if (step.state === "failed") {
         log.warn("sync event dead-lettered", {
           eventId: event.eventId,
@@ -320,7 +326,7 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     const latest = await latestEvent(sql, mentorId);
     let event: EventRow;
     if (latest && latest.eventType === type) {
-      if (latest.state === "failed") await requeueFailedEvents(sql, mentorId);
+      if (latest.state === "failed") await requeueFailedEvents(sql, { mentorId });
       event = latest;
     } else if (listing.listed === (type === "certification.renewed")) {
       // No event yet for the mentor's current state (e.g. data loaded before this service existed).
@@ -343,6 +349,6 @@ export function createSyncService(o: SyncServiceOptions): SyncService {
     sendWebhook,
     getSyncStatus: (mentorId) => fetchSyncStatus(sql, mentorId),
     dispatchDue,
-    requeueFailed: (mentorId) => requeueFailedEvents(sql, mentorId),
+    requeueFailed: async (mentorId) => (await requeueFailedEvents(sql, { mentorId })).length,
   };
 }

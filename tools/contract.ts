@@ -4,7 +4,9 @@ import { z } from "zod";
 import {
   ErrorBody,
   InboundAck,
+  SyncRecoverResult,
   SyncRequest,
+  SyncResendRequest,
   SyncResult,
   SyncRetryRequest,
   SyncRetryResult,
@@ -45,6 +47,8 @@ const COMPONENTS = {
   SyncStatusPage,
   SyncRetryRequest,
   SyncRetryResult,
+  SyncResendRequest,
+  SyncRecoverResult,
   InboundAck,
   ErrorBody,
 } satisfies Record<string, z.ZodType>;
@@ -98,6 +102,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   Unauthorized: "Missing or invalid credentials (JWT, or webhook signature).",
   Forbidden: "The caller may not see or act on this mentor.",
   NotFound: "No such mentor or event.",
+  TooManyRequests: "Asked again too soon; `Retry-After` says how many seconds to wait.",
   InternalError: "Unexpected failure; safe to retry.",
 };
 
@@ -208,6 +213,28 @@ function paths(): JsonObject {
         security: [{ bearerAuth: [] }],
         requestBody: { required: true, content: jsonContent(ref("SyncStatusQuery")) },
         responses: syncStatusResponses(),
+      },
+    },
+    "/functions/v1/sync-resend": {
+      post: {
+        summary:
+          "Resend a mentor's current state (coordinator), or recover dead letters (service role)",
+        description:
+          "`{ mentorId }`: a coordinator of one of the mentor's chapters (or the service " +
+          "role) enqueues and dispatches an event with the mentor's current state; once a minute " +
+          "per mentor; every request is audited. `{ failedSince }`: service role only, re-queues " +
+          "every dead letter failed since then, except one a newer event of its mentor made moot.",
+        security: [{ bearerAuth: [] }],
+        requestBody: { required: true, content: jsonContent(ref("SyncResendRequest")) },
+        responses: {
+          "202": ok("The resent event and the state it reached, or what the recovery did.", {
+            oneOf: [ref("SyncResult"), ref("SyncRecoverResult")],
+          }),
+          ...STANDARD_ERRORS,
+          "403": errorRef("Forbidden"),
+          "404": errorRef("NotFound"),
+          "429": errorRef("TooManyRequests"),
+        },
       },
     },
     "/functions/v1/sync-retry": {

@@ -8,6 +8,7 @@ import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
 import { CONTROL_PREFIX, controlRoutes } from "./control.ts";
 import { codeForStatus, dataverseError } from "./dataverse.ts";
 import { createState, type SandboxConfig, type SandboxState } from "./state.ts";
+import { INSPECTOR_HTML } from "./inspector.ts";
 import { handleListings, LISTINGS_PATH } from "./listings-collection.ts";
 import { handleTokenRequest, TOKEN_PATH } from "./token-endpoint.ts";
 import { handleWebhook, type SandboxEnv, WEBHOOK_PATH } from "./webhook-receiver.ts";
@@ -105,6 +106,7 @@ export function createSandboxApp(
     }));
   app.get(LISTINGS_PATH, (c) => handleListings(c, state, now()));
   app.route(CONTROL_PREFIX, controlRoutes(state, now));
+  app.get("/", (c) => c.html(INSPECTOR_HTML));
   // Anything else looks like Dataverse's answer to an unknown entity set.
   app.notFound((c) =>
     c.req.path.startsWith(CONTROL_PREFIX)

@@ -1,5 +1,6 @@
 // A typed client for the sandbox's control API, for tests, benchmarks and scripts.
 import type { ConfigPatch, publicConfig } from "./control.ts";
+import type { DeliveryRecord } from "./deliveries.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { AppliedEvent, Counters, Listing, ListingRecord } from "./state.ts";
 
@@ -16,6 +17,8 @@ export interface SandboxControl {
   /** Sets a listing by hand, as a portal editor would. */
   setListing(mentorId: string, listing: Listing): Promise<ListingRecord>;
   events(): Promise<AppliedEvent[]>;
+  /** The latest requests to the webhook receiver, oldest first. */
+  deliveries(): Promise<DeliveryRecord[]>;
   counters(): Promise<Counters>;
 }
 
@@ -55,6 +58,8 @@ export function sandboxControl(baseUrl: string, doFetch: typeof fetch = fetch): 
     setListing: (mentorId, listing) =>
       call("PUT", `/listings/${encodeURIComponent(mentorId)}`, { listing }),
     events: async () => (await call<{ events: AppliedEvent[] }>("GET", "/events")).events,
+    deliveries: async () =>
+      (await call<{ deliveries: DeliveryRecord[] }>("GET", "/deliveries")).deliveries,
     counters: () => call("GET", "/counters"),
   };
 }

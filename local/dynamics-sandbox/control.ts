@@ -109,6 +109,7 @@ export function controlRoutes(state: SandboxState, now: () => number): Hono<Sand
     return c.json(editListing(state, mentorId.data, parsed.value.listing, now()));
   });
   control.get("/events", (c) => c.json({ events: state.events }));
+  control.get("/deliveries", (c) => c.json({ deliveries: state.deliveries.records }));
   control.get("/counters", (c) => c.json(state.counters));
 
   return control;

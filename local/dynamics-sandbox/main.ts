@@ -72,10 +72,11 @@ const sandbox = await startSandbox({
   log: values.quiet ? undefined : (line) => console.log(`[dynamics-sandbox] ${line}`),
 });
 console.log(`Dynamics sandbox listening on ${sandbox.url}
+  inspector page: ${sandbox.url}/
   token endpoint: ${sandbox.tokenUrl}
   webhook:        ${sandbox.webhookUrl}
   listings:       ${sandbox.url}${LISTINGS_PATH}
-  control API:    ${sandbox.url}/__control/{faults,throttle,config,reset,listings,events,counters}`);
+  control API:    ${sandbox.url}/__control/{faults,throttle,config,reset,listings,events,deliveries,counters}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

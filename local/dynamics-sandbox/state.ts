@@ -2,6 +2,7 @@
 // pending faults, the throttle window and counters. Plain data plus small pure operations, so the
 // HTTP layer stays thin and tests can read the state directly.
 import type { WebhookPayloadV1 } from "../../shared/payload.ts";
+import { type DeliveryLog, emptyDeliveryLog } from "./deliveries.ts";
 import type { Fault, FaultTarget } from "./faults.ts";
 
 export type Listing = "listed" | "unlisted";
@@ -81,6 +82,8 @@ export interface SandboxState {
   tokens: Map<string, number>;
   listings: Map<string, ListingRecord>;
   events: AppliedEvent[];
+  /** Every request to the webhook receiver, latest few hundred (the inspector page). */
+  deliveries: DeliveryLog;
   seenEventIds: Set<string>;
   faults: Record<FaultTarget, Fault[]>;
   throttle: Throttle | null;
@@ -110,6 +113,7 @@ export function createState(config: SandboxConfig): SandboxState {
     tokens: new Map(),
     listings: new Map(),
     events: [],
+    deliveries: emptyDeliveryLog(),
     seenEventIds: new Set(),
     faults: { webhook: [], token: [], loss: [] },
     throttle: null,

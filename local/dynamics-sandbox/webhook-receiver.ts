@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { fromJson } from "../../shared/payload.ts";
 import { verifyWebhook } from "../../shared/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
+import { beginDelivery, type DeliveryRecord, finishDelivery } from "./deliveries.ts";
 import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";
 import {
   type AppliedEvent,
@@ -30,11 +31,27 @@ export interface ReceiverDeps {
 export const WWW_AUTHENTICATE =
   'Bearer error="invalid_token", error_description="The access token is missing, invalid or expired"';
 
+/** Handles one request and records it for the inspector (deliveries.ts). */
 export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps): Promise<Response> {
+  const record = beginDelivery(deps.state.deliveries, c.req.raw.headers, {
+    nowMs: deps.now(),
+    apiKeyHeader: deps.state.config.apiKeyHeader,
+  });
+  const response = await receive(c, deps, record);
+  await finishDelivery(record, () => c.req.text(), response);
+  return response;
+}
+
+async function receive(
+  c: Context<SandboxEnv>,
+  deps: ReceiverDeps,
+  record: DeliveryRecord,
+): Promise<Response> {
   const { state } = deps;
   state.counters.requests += 1;
   const fault = takeFault(state.faults, "webhook");
   if (fault) {
+    record.fault = fault.kind;
     increment(state.counters.faultsServed, fault.kind);
     const answer = await serveFault(c, fault, deps);
     if (answer) return answer;
@@ -62,6 +79,9 @@ export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps):
     nowSeconds: Math.floor(nowMs / 1000),
     toleranceSeconds: state.config.signatureToleranceSeconds,
   });
+  record.signature = verified.ok
+    ? { checked: true, verified: true, scheme: verified.scheme }
+    : { checked: true, verified: false, reason: verified.reason };
   if (!verified.ok) {
     // 403, not 401: the credential was accepted; a fresh token would not fix the signature.
     const message = `Signature check failed: ${verified.reason}`;
@@ -79,6 +99,7 @@ export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps):
     !state.seenEventIds.has(parsed.value.eventId) &&
     takeSilentLoss(state.faults, parsed.value.eventType)
   ) {
+    record.fault = "silent_loss";
     increment(state.counters.faultsServed, "silent_loss");
     state.counters.silentlyDropped += 1;
     return c.body(null, 204, created);

@@ -130,13 +130,20 @@ describe("claimDueEvents", () => {
       state: "retrying",
       nextAttemptAt: next,
       error: "http_503: service unavailable",
+      code: "http_503",
       status: 503,
     });
     expect(await claim("a")).toEqual([]);
     const [row] = await db
-      .sql`select state, attempts, rounds, last_status, next_attempt_at from public.sync_events
-      where event_id = ${event.eventId}`;
-    expect(row).toMatchObject({ state: "retrying", attempts: 2, rounds: 1, last_status: 503 });
+      .sql`select state, attempts, rounds, last_status, last_error_code, next_attempt_at
+      from public.sync_events where event_id = ${event.eventId}`;
+    expect(row).toMatchObject({
+      state: "retrying",
+      attempts: 2,
+      rounds: 1,
+      last_status: 503,
+      last_error_code: "http_503",
+    });
     expect(row.next_attempt_at.getTime()).toBe(next.getTime());
   });
 });
@@ -153,10 +160,13 @@ describe("hold, release and requeue", () => {
     await finishRound(db.sql, claimed[0], "x", [], {
       state: "failed",
       error: "http_400: bad",
+      code: "http_400",
       status: 400,
     });
-    expect(await requeueFailedEvents(db.sql, b.mentorId)).toBe(0);
-    expect(await requeueFailedEvents(db.sql, a.mentorId)).toBe(1);
+    expect(await requeueFailedEvents(db.sql, { mentorId: b.mentorId })).toEqual([]);
+    expect(await requeueFailedEvents(db.sql, { mentorId: a.mentorId })).toEqual([
+      { eventId: claimed[0].eventId, mentorId: a.mentorId },
+    ]);
     const [row] = await db.sql`select state, rounds from public.sync_events where event_id = ${
       claimed[0].eventId
     }`;

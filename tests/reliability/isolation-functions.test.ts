@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as certificationExpiredApp } from "../../functions/certification-expired/app.ts";
 import { createApp as certificationRenewedApp } from "../../functions/certification-renewed/app.ts";
 import { createApp as syncReconcileApp } from "../../functions/sync-reconcile/app.ts";
+import { createApp as syncResendApp } from "../../functions/sync-resend/app.ts";
 import { createApp as syncRetryApp } from "../../functions/sync-retry/app.ts";
 import { createApp as syncStatusApp } from "../../functions/sync-status/app.ts";
 import {
@@ -58,6 +59,20 @@ const CHAPTERS_SEEN: Record<Actor, ChapterName[]> = {
   coordA1A2: ["A1", "A2"],
   coordB1: ["B1"],
   service: ["A1", "A2", "B1"],
+};
+
+/**
+ * The mentors each actor may resend (sync-resend): only as their coordinator, so a peer mentor may
+ * not resend even their own record; null: the role may not call it.
+ */
+const RESENDABLE: Record<Actor, Mentor[] | null> = {
+  anon: null,
+  mentorA1: [],
+  coordA1: ["onlyA1", "shared"],
+  coordA2: ["shared", "onlyA2"],
+  coordA1A2: ["onlyA1", "shared", "onlyA2"],
+  coordB1: ["onlyB1"],
+  service: MENTORS,
 };
 
 /** The mentor the setup dead-letters, so the state filter splits the world. */
@@ -299,6 +314,12 @@ const JWT_ENDPOINTS = [
   { path: "sync-retry", method: "POST", body: () => ({}), app: syncRetryApp },
   { path: "sync-reconcile", method: "POST", body: () => ({}), app: syncReconcileApp },
   {
+    path: "sync-resend",
+    method: "POST",
+    body: () => ({ mentorId: mentors.onlyB1 }),
+    app: syncResendApp,
+  },
+  {
     path: "certification-expired",
     method: "POST",
     body: () => ({ mentorId: mentors.onlyB1 }),
@@ -358,5 +379,35 @@ describe("forged and missing JWTs", () => {
     const forged = await forge("role_edited");
     const answer = await send(forged, "POST", "dynamics-webhook", listingConfirmed());
     expect(answer).toMatchObject({ status: 401, body: { error: { code: "missing_signature" } } });
+  });
+});
+
+// ---- sync-resend (last: it changes the world the status cases read) -----------------------------
+
+describe("sync-resend by mentor", () => {
+  const cases = ACTORS.flatMap((actor) => MENTORS.map((mentor) => ({ actor, mentor })));
+  it.each(cases)("$actor resends $mentor", async ({ actor, mentor }) => {
+    const answer = await call(actor, "POST", "sync-resend", { mentorId: mentors[mentor] });
+    const allowed = RESENDABLE[actor];
+    if (allowed === null) {
+      expect(answer).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+    } else if (allowed.includes(mentor)) {
+      // Accepted, or limited because another allowed actor resent the mentor this minute.
+      expect([202, 429]).toContain(answer.status);
+      if (answer.status === 202) expect(answer.body).toMatchObject({ mentorId: mentors[mentor] });
+    } else {
+      expect(answer).toMatchObject({ status: 404, body: { error: { code: "mentor_not_found" } } });
+    }
+  });
+
+  it("audited only the requests of actors allowed to make them", async () => {
+    const rows = await t.db.sql<{ requested_by: string | null; mentor_id: string }[]>`
+      select requested_by, mentor_id from public.sync_resend_requests`;
+    const byUser = Object.fromEntries(Object.entries(userIds).map(([actor, id]) => [id, actor]));
+    for (const row of rows) {
+      const actor = (row.requested_by === null ? "service" : byUser[row.requested_by]) as Actor;
+      expect(RESENDABLE[actor]).toContain(nameOf(row.mentor_id));
+    }
+    expect(rows.length).toBeGreaterThanOrEqual(MENTORS.length);
   });
 });

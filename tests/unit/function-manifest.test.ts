@@ -10,11 +10,12 @@ const toml = readFileSync(resolve(root, "supabase/config.toml"), "utf8");
 describe("supabase/config.toml", () => {
   const specs = parseFunctionManifest(toml);
 
-  it("declares the seven functions, only the inbound webhook without JWT verification", () => {
+  it("declares the eight functions, only the inbound webhook without JWT verification", () => {
     expect(Object.fromEntries(specs.map((s) => [s.name, s.verifyJwt]))).toEqual({
       "certification-expired": true,
       "certification-renewed": true,
       "sync-retry": true,
+      "sync-resend": true,
       "sync-status": true,
       "sync-reconcile": true,
       "sync-health": true,

@@ -1,0 +1,72 @@
+import { type SyncRecoverResult, SyncResendRequest, type SyncResult } from "../../shared/api.ts";
+import { asCaller } from "../../shared/caller-context.ts";
+import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
+import { jsonError } from "../../shared/http.ts";
+import { jsonBody } from "../../shared/request-body.ts";
+import { recoverDeadLetters, requestResend } from "../../shared/resend-queries.ts";
+import type { Runtime } from "../../shared/runtime.ts";
+import { getEvent } from "../../shared/sync-queries.ts";
+import type { Need } from "../../shared/config.ts";
+
+/** What this function uses (outbound: it dispatches the resent event at once). */
+export const needs: readonly Need[] = ["database", "callers", "outbound"];
+
+// Coordinators act, not only look: `{mentorId}` resends the mentor's current state (under the
+// caller's RLS: a mentor they do not coordinate is 404; once a minute per mentor, 429 beyond; who
+// asked is audited), and the service role's `{failedSince}` recovers dead letters since a time.
+// Both answer 202: the event is accepted and dispatched; its state says how far it got.
+export function createApp(rt: Runtime) {
+  const app = createFunctionApp("sync-resend", rt.log);
+  app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
+  app.post("/", async (c) => {
+    const body = await jsonBody(c, SyncResendRequest, 4096);
+    if (!body.ok) return body.response;
+    const caller = c.get("caller");
+
+    if ("failedSince" in body.value) {
+      if (caller.role !== "service_role") {
+        return jsonError(c, 403, "forbidden", "recovering dead letters requires the service role");
+      }
+      const recovered = await recoverDeadLetters(rt.sql, new Date(body.value.failedSince));
+      const counts = await rt.sync.dispatchDue();
+      const result: SyncRecoverResult = {
+        recovered,
+        delivered: counts.delivered,
+        retrying: counts.retrying,
+        failed: counts.failed,
+        held: counts.held,
+      };
+      rt.log.info("dead letters recovered", { ...result, failedSince: body.value.failedSince });
+      return c.json(result, 202);
+    }
+
+    const { mentorId } = body.value;
+    const decision = await asCaller(rt.sql, caller, (tx) => requestResend(tx, mentorId));
+    switch (decision.kind) {
+      case "not_found":
+        return jsonError(c, 404, "mentor_not_found", `no mentor ${mentorId}`);
+      case "rate_limited":
+        c.header("Retry-After", String(decision.retryAfterSeconds));
+        return jsonError(
+          c,
+          429,
+          "rate_limited",
+          `this mentor was resent less than a minute ago; try again in ${decision.retryAfterSeconds} s`,
+        );
+      case "accepted": {
+        await rt.sync.dispatchDue({ mentorId });
+        const event = (await getEvent(rt.sql, decision.eventId))!;
+        rt.log.info("mentor resent", { mentorId, eventId: event.eventId, state: event.state });
+        const result: SyncResult = {
+          eventId: event.eventId,
+          mentorId: event.mentorId,
+          eventType: event.eventType,
+          state: event.state,
+          attempts: event.attempts,
+        };
+        return c.json(result, 202);
+      }
+    }
+  });
+  return app;
+}
