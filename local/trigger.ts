@@ -52,7 +52,7 @@ await withStackDatabase("trigger", async (sql) => {
       where mentor_id = ${mentorId} and id > ${mark.id} order by id desc limit 1`;
   let [event] = await eventsSince();
   if (!event) {
-    console.log("no sync event: the mentor's listing did not change (already in that state?)");
+    console.log("no sync event: nothing Dynamics shows changed (already in that state?)");
     return;
   }
   const deadline = Date.now() + WAIT_MS;

@@ -20,6 +20,7 @@ import { InboundEventV1, ListingChangedV1, ListingConfirmedV1 } from "../shared/
 import { buildPayload, toJson, WebhookPayloadV1 } from "../shared/payload.ts";
 import { deliveryMarkdown, webhookResponses } from "./contract-delivery.ts";
 import { DART_MODEL_PATH, dartModels } from "./contract-dart.ts";
+import { coordinatorView } from "../shared/coordinator-errors.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -394,6 +395,11 @@ const exampleStatus = {
   attempts: 1,
   nextAttemptAt: null,
   lastError: null,
+  // What sync-status itself says of this state, from the same code.
+  ...coordinatorView(
+    { state: "synced", technicalCode: null, hasError: false, attempts: 1, nextAttemptAt: null },
+    new Date("2026-11-25T09:15:00.050Z"),
+  ),
   updatedAt: "2026-11-25T09:15:00.050Z",
 };
 

@@ -20,6 +20,30 @@ export interface PrivilegeRow {
 
 /** Why each object grants what it grants, by object name (functions without their arguments). */
 export const REASONS: Record<string, string> = {
+  "public.sync_alerts":
+    "open and resolved alerts; coordinators read those about their mentors (RLS), operators all",
+  "public.sync_control": "the pause switch row: service_role only (pause_sync / resume_sync)",
+  "public.sync_delivery_health": "the outage detector's state: service_role only",
+  "public.sync_reconcile_runs": "reconciliation runs and their cursor: service_role only",
+  "public.sync_resend_requests":
+    "who asked for a resend; coordinators read their mentors' (RLS), written by request_sync_resend",
+  "public.sync_alerts_id_seq": "identity; only the service and its triggers insert",
+  "public.sync_reconcile_runs_id_seq": "identity; only the service inserts",
+  "public.sync_resend_requests_id_seq": "identity; only request_sync_resend and the service insert",
+  "private.is_valid_renewal_entry":
+    "the renewal-entry rule, run by the history guard as the writing role",
+  "public.begin_reconcile_run": "sync-reconcile takes the run's lease",
+  "public.evaluate_outage_alert": "the sweep raises or resolves the outage alert",
+  "public.finish_reconcile_run": "sync-reconcile records the run's end and drift",
+  "public.pause_sync": "operators pause delivery (service_role: the dashboard's SQL editor)",
+  "public.prune_sync_history": "the retention job (pg_cron or the local scheduler)",
+  "public.reconcile_listings_page": "sync-reconcile compares one page of the portal's listings",
+  "public.release_reconcile_run": "sync-reconcile gives its lease back at the end of an invocation",
+  "public.request_sync_resend":
+    "a coordinator resends a mentor they coordinate (SECURITY DEFINER: it checks the caller itself, once a minute per mentor)",
+  "public.resume_sync": "operators resume delivery",
+  "public.sync_delivery_paused": "dispatchers read the pause switch",
+  "public.sync_health": "sync-health's one statement",
   "public.organisations": "coordinators and mentors read their own organisations (RLS)",
   "public.chapters": "members read their chapters (RLS)",
   "public.chapter_memberships":

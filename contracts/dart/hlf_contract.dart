@@ -236,6 +236,8 @@ final listingChangedEventTypeValues = EnumValues({
 class SyncStatus {
     @JsonKey(name: "attempts")
     final int attempts;
+    @JsonKey(name: "errorCode")
+    final ErrorCode? errorCode;
     @JsonKey(name: "lastAttemptAt")
     final DateTime? lastAttemptAt;
     @JsonKey(name: "lastError")
@@ -254,11 +256,14 @@ class SyncStatus {
     final DateTime? nextAttemptAt;
     @JsonKey(name: "state")
     final SyncState state;
+    @JsonKey(name: "summary")
+    final String summary;
     @JsonKey(name: "updatedAt")
     final DateTime updatedAt;
 
     SyncStatus({
         required this.attempts,
+        required this.errorCode,
         required this.lastAttemptAt,
         required this.lastError,
         required this.lastEventId,
@@ -268,6 +273,7 @@ class SyncStatus {
         required this.mentorId,
         required this.nextAttemptAt,
         required this.state,
+        required this.summary,
         required this.updatedAt,
     });
 
@@ -275,6 +281,36 @@ class SyncStatus {
 
     Map<String, dynamic> toJson() => _$SyncStatusToJson(this);
 }
+
+enum ErrorCode {
+    @JsonValue("dynamics_credentials")
+    DYNAMICS_CREDENTIALS,
+    @JsonValue("dynamics_gone")
+    DYNAMICS_GONE,
+    @JsonValue("dynamics_rejected")
+    DYNAMICS_REJECTED,
+    @JsonValue("dynamics_throttled")
+    DYNAMICS_THROTTLED,
+    @JsonValue("dynamics_unreachable")
+    DYNAMICS_UNREACHABLE,
+    @JsonValue("invalid_data")
+    INVALID_DATA,
+    @JsonValue("sync_paused")
+    SYNC_PAUSED,
+    @JsonValue("unknown_error")
+    UNKNOWN_ERROR
+}
+
+final errorCodeValues = EnumValues({
+    "dynamics_credentials": ErrorCode.DYNAMICS_CREDENTIALS,
+    "dynamics_gone": ErrorCode.DYNAMICS_GONE,
+    "dynamics_rejected": ErrorCode.DYNAMICS_REJECTED,
+    "dynamics_throttled": ErrorCode.DYNAMICS_THROTTLED,
+    "dynamics_unreachable": ErrorCode.DYNAMICS_UNREACHABLE,
+    "invalid_data": ErrorCode.INVALID_DATA,
+    "sync_paused": ErrorCode.SYNC_PAUSED,
+    "unknown_error": ErrorCode.UNKNOWN_ERROR
+});
 
 enum SyncState {
     @JsonValue("failed")
@@ -320,6 +356,8 @@ class SyncStatusListItem {
     final int attempts;
     @JsonKey(name: "chapterIds")
     final List<String> chapterIds;
+    @JsonKey(name: "errorCode")
+    final ErrorCode? errorCode;
     @JsonKey(name: "lastAttemptAt")
     final DateTime? lastAttemptAt;
     @JsonKey(name: "lastError")
@@ -340,12 +378,15 @@ class SyncStatusListItem {
     final DateTime? nextAttemptAt;
     @JsonKey(name: "state")
     final SyncState state;
+    @JsonKey(name: "summary")
+    final String summary;
     @JsonKey(name: "updatedAt")
     final DateTime updatedAt;
 
     SyncStatusListItem({
         required this.attempts,
         required this.chapterIds,
+        required this.errorCode,
         required this.lastAttemptAt,
         required this.lastError,
         required this.lastEventId,
@@ -356,6 +397,7 @@ class SyncStatusListItem {
         required this.mentorName,
         required this.nextAttemptAt,
         required this.state,
+        required this.summary,
         required this.updatedAt,
     });
 

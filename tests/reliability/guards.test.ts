@@ -49,15 +49,15 @@ describe("re-queueing dead letters (requeueFailedEvents)", () => {
     ]);
 
     // Re-queueing it would send the renewal after the expiry and list an uncertified mentor.
-    expect(await requeueFailedEvents(db.sql, mentorId)).toBe(0);
-    expect(await requeueFailedEvents(db.sql)).toBe(0);
+    expect(await requeueFailedEvents(db.sql, { mentorId })).toHaveLength(0);
+    expect(await requeueFailedEvents(db.sql)).toHaveLength(0);
     expect((await eventsOf(mentorId)).map((e) => e.state)).toEqual(["failed", "delivered"]);
   });
 
   it("re-queues a dead letter that is still its mentor's newest event", async () => {
     const { mentorId } = await createListedMentor(db.sql);
     await db.sql`update public.sync_events set state = 'failed' where mentor_id = ${mentorId}`;
-    expect(await requeueFailedEvents(db.sql, mentorId)).toBe(1);
+    expect(await requeueFailedEvents(db.sql, { mentorId })).toHaveLength(1);
     expect((await eventsOf(mentorId)).map((e) => e.state)).toEqual(["pending"]);
   });
 });

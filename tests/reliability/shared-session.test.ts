@@ -6,10 +6,10 @@
 // clients have separate sessions, so the same test holds trivially there.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp as syncStatusApp } from "../../functions/sync-status/app.ts";
-import { mintJwt } from "../../shared/jwt.ts";
 import { asRole, claims, createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { inProcessRuntime } from "../support/inbound-delivery.ts";
 import { createIsolationWorld, type IsolationWorld } from "../support/isolation-world.ts";
+import { mintJwt } from "../support/tokens.ts";
 
 const JWT_SECRET = "shared-session-test-secret-long-enough-for-hs256";
 
@@ -25,7 +25,11 @@ beforeAll(async () => {
   // The function's own client: not the attacker's, not the one the setup used.
   const { runtime } = inProcessRuntime({ ...db, sql: db.connect() }, { JWT_SECRET });
   const app = syncStatusApp(runtime);
-  const token = await mintJwt(JWT_SECRET, { role: "authenticated", sub: w.users.coordA1 });
+  const token = await mintJwt(JWT_SECRET, {
+    role: "authenticated",
+    sub: w.users.coordA1,
+    issuer: runtime.config.callers!.authUrl,
+  });
   status = async (query) => {
     const res = await app.request(`/sync-status?${query}`, {
       headers: { authorization: `Bearer ${token}` },
