@@ -78,6 +78,12 @@ const variables = {
     schema: int(0, 65535),
     fallback: String(LOCAL_PORTS.gateway),
   },
+  GATEWAY_BODY_TIMEOUT_MS: {
+    doc:
+      "Local gateway: a request body not fully received this many ms after the headers answers 408.",
+    schema: int(100, 600_000),
+    fallback: "30000",
+  },
   DB_PORT: {
     doc: "Local embedded Postgres (PGlite) wire-protocol port (0 = any free port).",
     schema: int(0, 65535),
@@ -276,6 +282,7 @@ export interface Config {
   };
   supabase: { url: string; jwtSecret: string };
   ports: { gateway: number; database: number; sandbox: number };
+  gatewayBodyTimeoutMs: number;
   dynamics: {
     enabled: boolean;
     webhookUrl: string;
@@ -370,6 +377,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       database: v.DB_PORT!,
       sandbox: v.SANDBOX_PORT!,
     },
+    gatewayBodyTimeoutMs: v.GATEWAY_BODY_TIMEOUT_MS!,
     dynamics: {
       enabled: v.DYNAMICS_SYNC_ENABLED!,
       webhookUrl: v.DYNAMICS_WEBHOOK_URL!,
