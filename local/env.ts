@@ -49,6 +49,12 @@ const localVariables = {
     schema: int(0, 65535),
     fallback: String(LOCAL_PORTS.sandbox),
   },
+  GATEWAY_BODY_TIMEOUT_MS: {
+    doc:
+      "Local gateway: a request body not fully received this many ms after the headers answers 408.",
+    schema: int(100, 600_000),
+    fallback: "30000",
+  },
   LOCAL_DATA_DIR: {
     doc: "Where the embedded PGlite and the local signing key are kept (git-ignored).",
     schema: z.string().min(1),
@@ -68,6 +74,8 @@ export const LOCAL_VARIABLES = describeVariables(localVariables);
 export interface LocalSettings {
   ports: { gateway: number; database: number; sandbox: number };
   dataDir: string;
+  /** The gateway cuts off a request body still arriving this long after the headers. */
+  gatewayBodyTimeoutMs: number;
   /** The JWKS the gateway serves (JSON), when the stack started it. */
   authJwks: string | undefined;
 }
@@ -77,6 +85,7 @@ export function localSettings(env: Env): LocalSettings {
   return {
     ports: { gateway: v.GATEWAY_PORT!, database: v.DB_PORT!, sandbox: v.SANDBOX_PORT! },
     dataDir: v.LOCAL_DATA_DIR!,
+    gatewayBodyTimeoutMs: v.GATEWAY_BODY_TIMEOUT_MS!,
     authJwks: v.LOCAL_AUTH_JWKS,
   };
 }

@@ -58,6 +58,28 @@ const json = (status: number, code: string, message: string) =>
 const UNFORWARDABLE = new Set(["CONNECT", "TRACE", "TRACK"]);
 const FORWARDED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
+/**
+ * The request with its body cut off `ms` after the headers arrived (a stalled upload would
+ * otherwise hold the connection and the function open indefinitely); `expired` says whether it was.
+ */
+function withBodyDeadline(req: Request, ms: number): { request: Request; expired: () => boolean } {
+  if (!req.body) return { request: req, expired: () => false };
+  let expired = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new TransformStream<Uint8Array, Uint8Array>({
+    start(controller) {
+      timer = setTimeout(() => {
+        expired = true;
+        controller.error(new DOMException("request body timed out", "TimeoutError"));
+      }, ms);
+    },
+    flush: () => clearTimeout(timer),
+  });
+  const body = req.body.pipeThrough(deadline);
+  const request = new Request(req.url, { method: req.method, headers: req.headers, body });
+  return { request, expired: () => expired };
+}
+
 async function handle(req: Request): Promise<Response> {
   if (UNFORWARDABLE.has(req.method.toUpperCase())) {
     const res = json(405, "method_not_allowed", `${req.method} is not served`);
@@ -81,7 +103,11 @@ async function handle(req: Request): Promise<Response> {
     }
   }
   url.pathname = `/${match[1]}${match[2] ?? ""}`;
-  return route.fetch(new Request(url, req));
+  const { request, expired } = withBodyDeadline(req, settings.gatewayBodyTimeoutMs);
+  const res = await route.fetch(new Request(url, request));
+  if (!expired()) return res;
+  await res.body?.cancel();
+  return json(408, "request_timeout", "the request body did not arrive in time");
 }
 
 const server = Deno.serve({

@@ -5,7 +5,9 @@ import type { z } from "zod";
 import { jsonError } from "./http.ts";
 import { type Issue, parseJsonWith, type ParseResult } from "./validation.ts";
 
-export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
+export type BodyResult =
+  | { ok: true; bytes: Uint8Array }
+  | { ok: false; reason: "too_large" | "unreadable" };
 
 export async function readBody(req: Request, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
@@ -18,7 +20,14 @@ export async function readBody(req: Request, maxBytes: number): Promise<BodyResu
   let size = 0;
   const reader = req.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away or the gateway cut a stalled upload off.
+      return { ok: false, reason: "unreadable" };
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -61,9 +70,12 @@ type Answer<T> = { ok: true; value: T } | { ok: false; response: Response };
 /** The raw body within `maxBytes`, or the 413 response to send instead. */
 export async function boundedBody(c: Context, maxBytes: number): Promise<Answer<Uint8Array>> {
   const body = await readBody(c.req.raw, maxBytes);
-  return body.ok ? { ok: true, value: body.bytes } : {
+  if (body.ok) return { ok: true, value: body.bytes };
+  return {
     ok: false,
-    response: jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`),
+    response: body.reason === "too_large"
+      ? jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`)
+      : jsonError(c, 400, "unreadable_body", "the request body could not be read"),
   };
 }
 

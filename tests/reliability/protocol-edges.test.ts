@@ -1,7 +1,8 @@
 // Issue 16, item 3: the protocol edges an outsider reaches first. Through the local gateway (real
 // Deno, raw HTTP/1.1 so that any method can be sent): no method on any path gives a 5xx or logs a
 // stack trace; a known function path with the wrong method answers 405 with `Allow`; the webhook
-// refuses a body that is not application/json with 415 and writes nothing. In-process: a flood of
+// refuses a body that is not application/json with 415 and writes nothing; a stalled upload is cut
+// off with 408. (A stalled header block is not: Deno.serve has no header timeout, denoland/deno#3515.) In-process: a flood of
 // 3,000 badly signed webhooks writes a bounded number of log lines.
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +18,10 @@ interface RawResponse {
   body: string;
 }
 
-/** One HTTP/1.1 request over a fresh socket, with any method token. */
+/**
+ * One HTTP/1.1 request over a fresh socket, with any method token; the response ends at the
+ * connection's end or, when it declares a Content-Length, once that many bytes arrived.
+ */
 function rawRequest(
   port: number,
   method: string,
@@ -28,9 +32,19 @@ function rawRequest(
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
-    socket.on("data", (c) => chunks.push(c));
+    const complete = () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+      return end >= 0 && length !== null &&
+        Buffer.byteLength(text.slice(end + 4)) >= Number(length[1]);
+    };
+    socket.on("data", (c) => {
+      chunks.push(c);
+      if (complete()) socket.destroy();
+    });
     socket.on("error", reject);
-    socket.on("end", () => {
+    socket.on("close", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       const [head, ...rest] = text.split("\r\n\r\n");
       const [statusLine, ...lines] = head.split("\r\n");
@@ -44,7 +58,7 @@ function rawRequest(
       });
     });
     const all = { host: "127.0.0.1", connection: "close", ...headers };
-    if (body) all["content-length"] = String(Buffer.byteLength(body));
+    if (body && !("content-length" in all)) all["content-length"] = String(Buffer.byteLength(body));
     socket.write(
       `${method} ${path} HTTP/1.1\r\n` +
         Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n" + body,
@@ -163,6 +177,33 @@ describe("through the gateway", () => {
       expect(JSON.parse(res.body).error.code).toBe("unsupported_media_type");
     }
     expect(await writeCounts(t.db.sql)).toEqual(before);
+  });
+});
+
+describe("a stalled upload through the gateway", () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ env: { GATEWAY_BODY_TIMEOUT_MS: "300" } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("is answered 408 once the body deadline passes, writing nothing", async () => {
+    const before = await writeCounts(t.db.sql);
+    const port = Number(new URL(t.stack.gatewayUrl).port);
+    for (const fn of ["dynamics-webhook", "sync-retry"]) {
+      // 100 bytes declared, 3 sent, then silence: the answer (and the connection's end) must come.
+      const res = await rawRequest(port, "POST", `/functions/v1/${fn}`, {
+        authorization: `Bearer ${t.stack.serviceRoleKey}`,
+        "content-type": "application/json",
+        "content-length": "100",
+      }, '{"a');
+      expect({ fn, status: res.status, code: JSON.parse(res.body).error.code })
+        .toEqual({ fn, status: 408, code: "request_timeout" });
+    }
+    expect(await writeCounts(t.db.sql)).toEqual(before);
+    expect(t.lines.filter((l) => /"level":"error"/.test(l))).toEqual([]);
   });
 });
 
