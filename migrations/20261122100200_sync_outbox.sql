@@ -49,6 +49,30 @@ create trigger sync_events_touch_updated_at
 before update on public.sync_events
 for each row execute function private.touch_updated_at();
 
+-- "Due" and "lease free", stated once for every query that asks (claim, hold, supersede, the local
+-- poll, reconciliation's in-flight test). Both are inclusive: an event is due AT next_attempt_at and
+-- a lease has run out AT lease_expires_at, as a certification has expired at expires_at. No SET
+-- clause and LANGUAGE sql, so the planner inlines them and the partial index still serves claims.
+create function private.sync_event_is_due(e public.sync_events) returns boolean
+language sql
+stable
+as $$
+  select e.state in ('pending', 'retrying') and e.next_attempt_at <= pg_catalog.now()
+$$;
+
+create function private.sync_event_lease_is_free(e public.sync_events) returns boolean
+language sql
+stable
+as $$
+  select e.lease_expires_at is null or e.lease_expires_at <= pg_catalog.now()
+$$;
+
+-- The dispatchers' queries call them as service_role.
+revoke all on function private.sync_event_is_due(public.sync_events),
+  private.sync_event_lease_is_free(public.sync_events) from public;
+grant execute on function private.sync_event_is_due(public.sync_events),
+  private.sync_event_lease_is_free(public.sync_events) to service_role;
+
 create table public.mentor_sync_status (
   mentor_id uuid primary key references public.peer_mentors (id) on delete cascade,
   state text not null check (state in ('synced', 'pending', 'retrying', 'failed', 'held')),
@@ -132,7 +156,7 @@ begin
      set state = 'superseded'
    where e.mentor_id = any(p_mentor_ids)
      and e.state in ('pending', 'retrying', 'held', 'failed')
-     and (e.lease_expires_at is null or e.lease_expires_at <= now());
+     and private.sync_event_lease_is_free(e);
 
   return query
   insert into public.sync_events (mentor_id, event_type, certification_status, expiry_date)

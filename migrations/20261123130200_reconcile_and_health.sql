@@ -87,7 +87,7 @@ begin
            exists (
              select 1 from public.sync_events e
               where e.mentor_id = coalesce(t.mentor_id, s.mentor_id)
-                and (e.state in ('pending', 'retrying', 'held') or e.lease_expires_at > now()))
+                and (e.state in ('pending', 'retrying', 'held') or not private.sync_event_lease_is_free(e)))
              as in_flight
       from (
         select r."mentorId" as mentor_id, r.listing
