@@ -298,5 +298,5 @@ export async function raiseInvalidHistoryIssue(
     where not exists (
       select 1 from public.sync_issues
       where mentor_id = ${event.mentorId} and kind = 'invalid_renewal_history'
-        and event_id = ${event.eventId} and resolved_at is null)`;
+        and event_id = ${event.eventId})`;
 }
