@@ -65,7 +65,8 @@ export const REASONS: Record<string, string> = {
   "public.mentor_sync_status": "what sync-status shows, readable where the mentor is visible (RLS)",
   "public.dynamics_sync_attempts": "attempt audit, readable where the mentor is visible (RLS)",
   "public.cert_notification_log": "inbound ledger, coordinators of the mentor only (RLS)",
-  "public.sync_issues": "drift and dead letters, coordinators of the mentor only (RLS)",
+  "public.sync_issues":
+    "drift and renewal entries a payload left out, coordinators of the mentor only (RLS)",
   "public.sync_settings": "holds the service key: service_role only, no policy",
   "public.coordinator_sync_overview":
     "dashboard list view, security_invoker (the caller's RLS applies)",
