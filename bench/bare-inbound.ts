@@ -18,8 +18,10 @@ Deno.serve({
   const event = await req.json();
   // Errors surface as 500s in the load figures, as the product's would.
   const inserted = await sql`
-    insert into public.cert_notification_log (event_id, event_type, mentor_id, signature_scheme, payload)
-    values (${event.eventId}, ${event.eventType}, ${event.mentorId}, 'bare', ${sql.json(event)})
+    insert into public.cert_notification_log (event_id, event_type, mentor_id, signature_scheme, payload,
+      status)
+    values (${event.eventId}, ${event.eventType}, ${event.mentorId}, 'bare', ${sql.json(event)},
+      'ignored')
     on conflict (event_id) do nothing
     returning id`;
   return Response.json({

@@ -63,9 +63,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       try {
         const [due] = await sql`
           select exists (
-            select 1 from public.sync_events
-            where state in ('pending', 'retrying') and next_attempt_at <= now()
-              and (lease_expires_at is null or lease_expires_at < now())
+            select 1 from public.sync_events e
+            where private.sync_event_is_due(e) and private.sync_event_lease_is_free(e)
           ) as due`;
         if (due.due) nudge();
       } catch (err) {

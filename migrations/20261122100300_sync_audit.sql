@@ -1,5 +1,5 @@
--- Audit and ledgers: every dispatch attempt, the inbound webhook ledger (idempotency by event_id),
--- and drift/dead-letter issues for coordinators.
+-- Audit: every dispatch attempt, and the issues coordinators are told about (drift found by an
+-- inbound webhook, renewal entries a payload had to leave out).
 
 create table public.dynamics_sync_attempts (
   id bigint generated always as identity primary key,
@@ -19,6 +19,11 @@ create table public.dynamics_sync_attempts (
 );
 create index dynamics_sync_attempts_event_id_idx on public.dynamics_sync_attempts (event_id, attempt);
 create index dynamics_sync_attempts_mentor_id_idx on public.dynamics_sync_attempts (mentor_id, id);
+-- Health's last-hour figures, and retention's old end (BRIN: append-only in time order, so a tiny
+-- index costs the dispatcher's inserts next to nothing).
+create index dynamics_sync_attempts_started_at_idx on public.dynamics_sync_attempts (started_at);
+create index dynamics_sync_attempts_created_at_brin on public.dynamics_sync_attempts
+  using brin (created_at);
 
 create or replace function private.sync_attempts_status_trigger() returns trigger
 language plpgsql
@@ -48,33 +53,15 @@ after insert on public.dynamics_sync_attempts
 referencing new table as new_rows
 for each statement execute function private.sync_attempts_status_trigger();
 
--- Inbound ledger: `insert ... on conflict (event_id) do nothing` and the row count tell a new
--- webhook (1) from a duplicate delivery (0).
--- status: 'received' | 'applied' | 'ignored' | 'failed'; effect: free text describing what applying
--- it changed.
-create table public.cert_notification_log (
-  id bigint generated always as identity primary key,
-  event_id uuid not null,
-  event_type text not null check (length(event_type) between 1 and 200),
-  mentor_id uuid,
-  received_at timestamptz not null default now(),
-  signature_scheme text check (length(signature_scheme) <= 50),
-  payload jsonb not null,
-  status text not null default 'received'
-    check (status in ('received', 'applied', 'ignored', 'failed')),
-  effect text check (length(effect) <= 2000),
-  processed_at timestamptz
-);
-create unique index cert_notification_log_event_id_key on public.cert_notification_log (event_id);
-create index cert_notification_log_mentor_id_idx on public.cert_notification_log (mentor_id, id);
-
 create table public.sync_issues (
   id bigint generated always as identity primary key,
   mentor_id uuid not null references public.peer_mentors (id) on delete cascade,
-  kind text not null check (kind in ('drift', 'dead_letter')),
+  -- invalid_renewal_history: a payload was built without some stored entries (data written past
+  -- the rules, e.g. with the guard trigger off); it is still sent, and coordinators see this.
+  kind text not null constraint sync_issues_kind_check
+    check (kind in ('drift', 'invalid_renewal_history')),
   event_id uuid,
   detail jsonb not null default '{}'::jsonb,
-  created_at timestamptz not null default now(),
-  resolved_at timestamptz
+  created_at timestamptz not null default now()
 );
-create index sync_issues_open_idx on public.sync_issues (mentor_id, kind) where resolved_at is null;
+create index sync_issues_mentor_kind_idx on public.sync_issues (mentor_id, kind);

@@ -214,7 +214,10 @@ end
 $$;
 
 revoke all on function private.raise_sync_alerts(text, jsonb),
-  private.resolve_sync_alerts(text, uuid[])
+  private.resolve_sync_alerts(text, uuid[]),
+  private.sync_events_alerts_trigger(),
+  private.sync_attempts_alerts_trigger(),
+  private.sync_control_alerts_trigger()
   from public;
 revoke execute on function public.evaluate_outage_alert(int) from public, anon, authenticated;
 grant execute on function public.evaluate_outage_alert(int) to service_role;

@@ -87,7 +87,7 @@ begin
            exists (
              select 1 from public.sync_events e
               where e.mentor_id = coalesce(t.mentor_id, s.mentor_id)
-                and (e.state in ('pending', 'retrying', 'held') or e.lease_expires_at > now()))
+                and (e.state in ('pending', 'retrying', 'held') or not private.sync_event_lease_is_free(e)))
              as in_flight
       from (
         select r."mentorId" as mentor_id, r.listing
@@ -191,9 +191,6 @@ $$;
 
 -- Health: one statement, every part an index lookup or a bounded range (cheap enough to poll every
 -- 10 s). p_default_enabled is the env flag, used for the pause state until the switch row exists.
-create index if not exists dynamics_sync_attempts_started_at_idx
-  on public.dynamics_sync_attempts (started_at);
-create index sync_events_parked_idx on public.sync_events (state) where state in ('held', 'failed');
 
 create or replace function public.sync_health(p_default_enabled boolean)
 returns jsonb

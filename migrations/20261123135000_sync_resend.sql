@@ -78,8 +78,3 @@ $$;
 
 revoke execute on function public.request_sync_resend(uuid) from public, anon;
 grant execute on function public.request_sync_resend(uuid) to authenticated, service_role;
-
--- The technical code of an event's last failure (shared/errors.ts `SyncError.code`, e.g. http_503,
--- network, circuit_open), written with last_error; sync-status maps it to a coordinator's code.
-alter table public.sync_events
-  add column last_error_code text check (length(last_error_code) <= 100);

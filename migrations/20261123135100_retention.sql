@@ -1,20 +1,12 @@
 -- Retention: audit attempts and inbound ledger rows older than a given age are deleted, one
 -- bounded batch per call (short transactions, no long lock on tables the dispatcher writes), except
 -- the rows that still explain something unfinished:
---   - attempts of an event not yet delivered (pending, retrying, held) or of a dead letter not yet
---     resolved (failed, or named by an open sync issue);
---   - inbound rows not yet processed (received), and those of a mentor with such an event or an
---     open sync issue.
+--   - attempts of an event not yet delivered (pending, retrying, held), of a dead letter (failed),
+--     or of an event a sync issue names;
+--   - inbound rows of a mentor with such an event or a sync issue.
 -- The local stack's timer loops until a batch comes back short (shared/retention.ts, with
 -- SYNC_RETENTION_DAYS and SYNC_RETENTION_BATCH_SIZE); on Supabase the pg_cron job below runs one
--- batch a minute.
-
--- BRIN: the tables are append-only in time order, so a tiny index finds the old end cheaply and
--- costs the dispatcher's inserts next to nothing.
-create index dynamics_sync_attempts_created_at_brin on public.dynamics_sync_attempts
-  using brin (created_at);
-create index cert_notification_log_received_at_brin on public.cert_notification_log
-  using brin (received_at);
+-- batch a minute. The BRIN indexes that find the old end are with their tables.
 
 create or replace function public.prune_sync_history(p_max_age interval, p_batch_size int)
 returns table (attempts_deleted int, inbound_deleted int)
@@ -41,7 +33,7 @@ begin
             and e.state in ('pending', 'retrying', 'held', 'failed'))
        and not exists (
          select 1 from public.sync_issues i
-          where i.event_id = a.event_id and i.resolved_at is null)
+          where i.event_id = a.event_id)
      limit p_batch_size
   )
   delete from public.dynamics_sync_attempts a using doomed where a.id = doomed.id;
@@ -51,14 +43,13 @@ begin
     select l.id
       from public.cert_notification_log l
      where l.received_at < v_cutoff
-       and l.status <> 'received'
        and not exists (
          select 1 from public.sync_events e
           where e.mentor_id = l.mentor_id
             and e.state in ('pending', 'retrying', 'held', 'failed'))
        and not exists (
          select 1 from public.sync_issues i
-          where i.mentor_id = l.mentor_id and i.resolved_at is null)
+          where i.mentor_id = l.mentor_id)
      limit p_batch_size
   )
   delete from public.cert_notification_log l using doomed where l.id = doomed.id;

@@ -47,9 +47,7 @@ export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedE
     with candidates as (
       select e.id
       from public.sync_events e
-      where e.state in ('pending', 'retrying')
-        and e.next_attempt_at <= now()
-        and (e.lease_expires_at is null or e.lease_expires_at < now())
+      where private.sync_event_is_due(e) and private.sync_event_lease_is_free(e)
         and (${o.mentorId ?? null}::uuid is null or e.mentor_id = ${o.mentorId ?? null}::uuid)
         and not exists (
           select 1 from public.sync_events older
@@ -191,9 +189,8 @@ export async function deliveryPaused(sql: Tx, defaultEnabled: boolean): Promise<
 /** Paused: due events wait as `held` instead of being sent. */
 export async function holdDueEvents(sql: Tx): Promise<number> {
   const rows = await sql`
-    update public.sync_events set state = 'held', updated_at = now()
-    where state in ('pending', 'retrying')
-      and (lease_expires_at is null or lease_expires_at < now())
+    update public.sync_events e set state = 'held', updated_at = now()
+    where e.state in ('pending', 'retrying') and private.sync_event_lease_is_free(e)
     returning id`;
   return rows.length;
 }
@@ -301,5 +298,5 @@ export async function raiseInvalidHistoryIssue(
     where not exists (
       select 1 from public.sync_issues
       where mentor_id = ${event.mentorId} and kind = 'invalid_renewal_history'
-        and event_id = ${event.eventId} and resolved_at is null)`;
+        and event_id = ${event.eventId})`;
 }

@@ -30,6 +30,9 @@ export const REASONS: Record<string, string> = {
   "public.sync_alerts_id_seq": "identity; only the service and its triggers insert",
   "public.sync_reconcile_runs_id_seq": "identity; only the service inserts",
   "public.sync_resend_requests_id_seq": "identity; only request_sync_resend and the service insert",
+  "private.sync_event_is_due": "the outbox's one definition of due, in the dispatchers' queries",
+  "private.sync_event_lease_is_free":
+    "the outbox's one definition of a free lease, in the dispatchers' queries",
   "private.is_valid_renewal_entry":
     "the renewal-entry rule, run by the history guard as the writing role",
   "public.begin_reconcile_run": "sync-reconcile takes the run's lease",
@@ -62,7 +65,8 @@ export const REASONS: Record<string, string> = {
   "public.mentor_sync_status": "what sync-status shows, readable where the mentor is visible (RLS)",
   "public.dynamics_sync_attempts": "attempt audit, readable where the mentor is visible (RLS)",
   "public.cert_notification_log": "inbound ledger, coordinators of the mentor only (RLS)",
-  "public.sync_issues": "drift and dead letters, coordinators of the mentor only (RLS)",
+  "public.sync_issues":
+    "drift and renewal entries a payload left out, coordinators of the mentor only (RLS)",
   "public.sync_settings": "holds the service key: service_role only, no policy",
   "public.coordinator_sync_overview":
     "dashboard list view, security_invoker (the caller's RLS applies)",

@@ -106,6 +106,55 @@ describe("claimDueEvents", () => {
     }]);
   });
 
+  // One transaction pins now(), so "exactly at the instant" is testable: due and lease-free are
+  // inclusive (private.sync_event_is_due / sync_event_lease_is_free), for claim, hold and supersede.
+  it("treats an event as due, and a lease as run out, at the very instant named", async () => {
+    const { mentorId } = await createListedMentor(db.sql);
+    const at = (tx: typeof db.sql, dueIn: string, leaseIn: string) =>
+      tx`update public.sync_events
+        set next_attempt_at = now() + ${dueIn}::interval, lease_owner = 'old',
+            lease_expires_at = now() + ${leaseIn}::interval
+        where mentor_id = ${mentorId} and state = 'pending'`;
+    const inTx = <T>(f: (tx: typeof db.sql) => Promise<T>) =>
+      db.sql.begin((tx) => f(tx as unknown as typeof db.sql)) as Promise<T>;
+    const claimIn = (tx: typeof db.sql) =>
+      claimDueEvents(tx, { owner: "edge", leaseSeconds: 60, limit: 10, mentorId });
+
+    expect(
+      await inTx(async (tx) => {
+        await at(tx, "1 microsecond", "0");
+        return (await claimIn(tx)).length;
+      }),
+    ).toBe(0);
+    expect(
+      await inTx(async (tx) => {
+        await at(tx, "0", "1 microsecond");
+        return (await claimIn(tx)).length;
+      }),
+    ).toBe(0);
+    const held = await inTx(async (tx) => {
+      await at(tx, "0", "0");
+      return await holdDueEvents(tx);
+    });
+    expect(held).toBe(1);
+    await releaseHeldEvents(db.sql);
+    expect(
+      await inTx(async (tx) => {
+        await at(tx, "0", "0");
+        return (await claimIn(tx)).length;
+      }),
+    ).toBe(1);
+
+    const superseded = await inTx(async (tx) => {
+      await tx`update public.sync_events set lease_expires_at = now()
+        where mentor_id = ${mentorId} and state = 'pending'`;
+      await tx`select public.enqueue_sync_event(${mentorId}::uuid, 'certification.renewed')`;
+      return await tx<{ state: string }[]>`select state from public.sync_events
+        where mentor_id = ${mentorId} order by id`;
+    });
+    expect(superseded.map((r) => r.state)).toEqual(["superseded", "pending"]);
+  });
+
   it("never hands out a mentor's newer event while an older one is undelivered", async () => {
     const { mentorId, certificationId } = await createListedMentor(db.sql);
     const [renewed] = await claim("a");

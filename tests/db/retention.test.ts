@@ -43,13 +43,13 @@ async function mentorWithEvent(state: string, o: { attempts?: number; ageDays?: 
 
 async function inbound(
   mentorId: string,
-  o: { status?: string; ageDays?: number } = {},
+  o: { ageDays?: number } = {},
 ): Promise<string> {
   const eventId = randomUUID();
   await db.sql`
     insert into public.cert_notification_log
       (event_id, event_type, mentor_id, payload, status, received_at)
-    values (${eventId}, 'listing.changed', ${mentorId}, '{}'::jsonb, ${o.status ?? "applied"},
+    values (${eventId}, 'listing.changed', ${mentorId}, '{}'::jsonb, 'applied',
       now() - ${`${o.ageDays ?? 100} days`}::interval)`;
   return eventId;
 }
@@ -68,14 +68,13 @@ describe("prune_sync_history", () => {
     const pending = await mentorWithEvent("pending");
     const held = await mentorWithEvent("held");
     const deadLetter = await mentorWithEvent("failed");
-    // Delivered later, but a coordinator's issue about it is still open.
+    // Delivered, but a coordinator's issue names it.
     const openIssue = await mentorWithEvent("delivered");
     await db.sql`insert into public.sync_issues (mentor_id, kind, event_id)
-      values (${openIssue.mentorId}, 'dead_letter', ${openIssue.eventId})`;
+      values (${openIssue.mentorId}, 'drift', ${openIssue.eventId})`;
 
     const oldSettledInbound = await inbound(settled.mentorId);
     const recentInbound = await inbound(settled.mentorId, { ageDays: 5 });
-    const unprocessedInbound = await inbound(settled.mentorId, { status: "received" });
     const deadLetterInbound = await inbound(deadLetter.mentorId);
     const retryingInbound = await inbound(retrying.mentorId);
     const openIssueInbound = await inbound(openIssue.mentorId);
@@ -92,7 +91,6 @@ describe("prune_sync_history", () => {
     for (
       const kept of [
         recentInbound,
-        unprocessedInbound,
         deadLetterInbound,
         retryingInbound,
         openIssueInbound,

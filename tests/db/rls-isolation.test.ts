@@ -37,8 +37,8 @@ beforeAll(async () => {
         (event_id, mentor_id, attempt, dispatcher, started_at, outcome)
       values (${event.event_id}, ${mentors[name]}, 1, 'test', now(), 'delivered')`;
     await sql`
-      insert into public.cert_notification_log (event_id, event_type, mentor_id, payload)
-      values (gen_random_uuid(), 'listing.confirmed', ${mentors[name]}, '{}')`;
+      insert into public.cert_notification_log (event_id, event_type, mentor_id, payload, status)
+      values (gen_random_uuid(), 'listing.confirmed', ${mentors[name]}, '{}', 'applied')`;
     await sql`insert into public.sync_issues (mentor_id, kind) values (${mentors[name]}, 'drift')`;
   }
   await sql`insert into public.sync_settings (key, value) values ('hlf_functions_url', 'http://x')`;
@@ -204,7 +204,7 @@ const WRITES = {
   "insert attempt":
     "insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher, started_at, outcome) select event_id, mentor_id, 9, 'x', now(), 'auth' from public.sync_events where mentor_id = $1 limit 1",
   "insert notification":
-    "insert into public.cert_notification_log (event_id, event_type, mentor_id, payload) values (gen_random_uuid(), 'x', $1, '{}')",
+    "insert into public.cert_notification_log (event_id, event_type, mentor_id, payload, status) values (gen_random_uuid(), 'x', $1, '{}', 'applied')",
   "insert sync issue": "insert into public.sync_issues (mentor_id, kind) values ($1, 'drift')",
   "delete certification": "delete from public.certifications where mentor_id = $1",
 } as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { createListedMentor } from "../support/factories.ts";
+import { createListedMentor, createMentor } from "../support/factories.ts";
 
 let db: TestDatabase;
 
@@ -15,8 +15,8 @@ afterAll(async () => {
 describe("cert_notification_log (inbound idempotency)", () => {
   const record = (eventId: string, payload: object) =>
     db.sql`
-    insert into public.cert_notification_log (event_id, event_type, payload, signature_scheme)
-    values (${eventId}, 'listing.confirmed', ${db.sql.json(payload)}, 'hlf-sha256')
+    insert into public.cert_notification_log (event_id, event_type, payload, signature_scheme, status)
+    values (${eventId}, 'listing.confirmed', ${db.sql.json(payload)}, 'hlf-sha256', 'applied')
     on conflict (event_id) do nothing`;
 
   it("a duplicate event_id inserts nothing, raises nothing, and keeps the first payload", async () => {
@@ -26,6 +26,29 @@ describe("cert_notification_log (inbound idempotency)", () => {
     const rows = await db.sql`
       select payload from public.cert_notification_log where event_id = ${eventId}`;
     expect(rows.map((r) => r.payload)).toEqual([{ n: 1 }]);
+  });
+
+  // The ledger row is written complete, with its verdict: no "received" row waits to be processed,
+  // and the sync issues are drift and dropped renewal entries only (nothing else writes them).
+  it("takes only the states something writes", async () => {
+    const mentor = await createMentor(db.sql);
+    const refused = (q: Promise<unknown>) =>
+      q.then(() => "accepted", (e: { code?: string }) => e.code);
+    expect(
+      await refused(db.sql`insert into public.cert_notification_log (event_id, event_type, payload)
+        values (${randomUUID()}, 'listing.confirmed', '{}')`),
+    ).toBe("23502");
+    for (const status of ["received", "failed"]) {
+      expect(
+        await refused(db.sql`insert into public.cert_notification_log
+          (event_id, event_type, payload, status)
+          values (${randomUUID()}, 'listing.confirmed', '{}', ${status})`),
+      ).toBe("23514");
+    }
+    expect(
+      await refused(db.sql`insert into public.sync_issues (mentor_id, kind)
+        values (${mentor.id}, 'dead_letter')`),
+    ).toBe("23514");
   });
 });
 

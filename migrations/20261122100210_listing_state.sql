@@ -1,8 +1,17 @@
--- Contract v1 fidelity, part 2: events are state-based. Any committed change to what the payload
--- shows (the certification status as published, expiryDate, the top-5 renewal snapshot) gives the
--- mentor an event in the same transaction, not only a listing flip: an on-time renewal of a listed
--- mentor is a certification.renewed with the new expiryDate. A no-op update writes nothing.
--- Coalescing and per-mentor order are unchanged (enqueue_sync_events supersedes, claims wait).
+-- Listing state. A mentor is publicly listed iff the mentor is active and the certification is
+-- active and not yet past expires_at. That derived value is persisted in mentor_listing_state so
+-- statement-level triggers can detect flips. Events are state-based: any committed change to what
+-- the payload shows (the certification status as published, expiryDate, the top-5 renewal
+-- snapshot) gives the mentor an event in the same transaction, not only a listing flip: an on-time
+-- renewal of a listed mentor is a certification.renewed with the new expiryDate. A no-op update
+-- writes nothing. Coalescing and per-mentor order live in the outbox (enqueue_sync_events
+-- supersedes, claims wait).
+
+create table public.mentor_listing_state (
+  mentor_id uuid primary key references public.peer_mentors (id) on delete cascade,
+  listed boolean not null,
+  changed_at timestamptz not null default now()
+);
 
 -- The top-5 snapshot as the payload builder takes it (valid entries, newest issued_at first), in
 -- stored form: only used to tell whether an update changed what Dynamics would see.
@@ -137,3 +146,51 @@ begin
   return null;
 end
 $$;
+
+create trigger certifications_listing_insert
+after insert on public.certifications
+referencing new table as new_rows
+for each statement execute function private.certifications_listing_trigger();
+
+create trigger certifications_listing_update
+after update on public.certifications
+referencing old table as old_rows new table as new_rows
+for each statement execute function private.certifications_listing_trigger();
+
+create trigger certifications_listing_delete
+after delete on public.certifications
+referencing old table as old_rows
+for each statement execute function private.certifications_listing_trigger();
+
+create or replace function private.peer_mentors_listing_trigger() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(id) into v_ids from new_rows;
+  else
+    select array_agg(n.id) into v_ids
+      from new_rows n
+      join old_rows o on o.id = n.id
+     where n.status is distinct from o.status;
+  end if;
+  if v_ids is not null then
+    perform private.refresh_listing_state(v_ids);
+  end if;
+  return null;
+end
+$$;
+
+create trigger peer_mentors_listing_insert
+after insert on public.peer_mentors
+referencing new table as new_rows
+for each statement execute function private.peer_mentors_listing_trigger();
+
+create trigger peer_mentors_listing_update
+after update on public.peer_mentors
+referencing old table as old_rows new table as new_rows
+for each statement execute function private.peer_mentors_listing_trigger();
