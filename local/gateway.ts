@@ -4,7 +4,7 @@
 // path the function sees on Supabase (`/NAME/...`). It also serves the local signing keys at
 // /auth/v1/.well-known/jwks.json, where the functions fetch them as they fetch Supabase Auth's.
 import { ALL_NEEDS, loadConfig, readEnvironment } from "../shared/config.ts";
-import { errorBody } from "../shared/http.ts";
+import { errorBody } from "../shared/http/http.ts";
 import { createRuntime } from "../shared/runtime.ts";
 import { localSettings } from "./env.ts";
 import { parseFunctionManifest } from "./function-manifest.ts";

@@ -9,7 +9,7 @@
 // profile (local/env.ts).
 import { z } from "zod";
 import type { JSONWebKeySet } from "jose";
-import type { DynamicsAuthOptions } from "./dynamics-auth.ts";
+import type { DynamicsAuthOptions } from "./dynamics/dynamics-auth.ts";
 import { isWellKnownLocalSecret } from "./well-known-secrets.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -383,7 +383,7 @@ export interface DatabaseConfig {
   poolMax: number;
 }
 
-/** How callers of the JWT-protected functions are verified (shared/jwt.ts). */
+/** How callers of the JWT-protected functions are verified (shared/http/jwt.ts). */
 export interface CallerAuthConfig {
   /** Issuer of user JWTs, `${SUPABASE_URL}/auth/v1`; the JWKS is served under it. */
   authUrl: string;

@@ -3,8 +3,8 @@
 // and circuit breaker are shared by every request the process serves. Tests build their own.
 import { type Config, configured } from "./config.ts";
 import { createSql, type Sql } from "./db.ts";
-import { createDynamicsClient, type DynamicsClient } from "./dynamics-client.ts";
-import { type CallerVerifier, createCallerVerifier } from "./jwt.ts";
+import { createDynamicsClient, type DynamicsClient } from "./dynamics/dynamics-client.ts";
+import { type CallerVerifier, createCallerVerifier } from "./http/jwt.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createSyncService, type SyncService } from "./sync-service.ts";
 

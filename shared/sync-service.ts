@@ -1,22 +1,22 @@
 // The sync service: the interfaces the spec names (syncCertificationExpired/Renewed, sendWebhook,
 // getSyncStatus) over the durable outbox. Events are claimed with a lease, delivered through the
 // Dynamics client, audited attempt by attempt, and rescheduled or dead-lettered when a round fails.
-import type { SyncResult, SyncStatus } from "./api.ts";
-import { type AttemptTally, createAttemptTally } from "./attempt-summary.ts";
+import type { SyncResult, SyncStatus } from "./contract/api.ts";
+import { type AttemptTally, createAttemptTally } from "./outbox/attempt-summary.ts";
 import type { Sql } from "./db.ts";
-import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics-client.ts";
+import type { AttemptRecord, DynamicsClient, SendOutcome } from "./dynamics/dynamics-client.ts";
 import type { Logger } from "./logger.ts";
-import { mapWithConcurrency } from "./concurrency.ts";
-import { createWriteBatcher, type WriteBatcher } from "./write-batcher.ts";
+import { mapWithConcurrency } from "./outbox/concurrency.ts";
+import { createWriteBatcher, type WriteBatcher } from "./outbox/write-batcher.ts";
 import {
   buildPayloadSkippingInvalid,
   type EventType,
   PayloadError,
   toJson,
   type WebhookPayloadV1,
-} from "./payload.ts";
-import { type NextStep, nextStep, type ReschedulePolicy } from "./reschedule.ts";
-import { outboundHeaders } from "./signer.ts";
+} from "./contract/payload.ts";
+import { type NextStep, nextStep, type ReschedulePolicy } from "./outbox/reschedule.ts";
+import { outboundHeaders } from "./contract/signer.ts";
 import { fetchSyncStatus } from "./status-queries.ts";
 import {
   claimDueEvents,
@@ -34,7 +34,7 @@ import {
   releaseHeldEvents,
   requeueFailedEvents,
   type RoundResult,
-} from "./sync-queries.ts";
+} from "./outbox/sync-queries.ts";
 
 export interface SyncServiceOptions {
   sql: Sql;

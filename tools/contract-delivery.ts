@@ -1,10 +1,10 @@
 // What an answer from Dynamics means, and when a failed event is tried again, as published in
 // contracts/README.md and openapi.json. Derived from the code that decides it (classify.ts, the
 // reschedule policy and the configuration defaults), so the documents cannot contradict it.
-import { classifyStatus, fetchError, RETRYABLE_STATUSES } from "../shared/classify.ts";
+import { classifyStatus, fetchError, RETRYABLE_STATUSES } from "../shared/dynamics/classify.ts";
 import { type VariableName, VARIABLES } from "../shared/config.ts";
-import type { ErrorKind } from "../shared/errors.ts";
-import type { ReschedulePolicy } from "../shared/reschedule.ts";
+import type { ErrorKind } from "../shared/dynamics/errors.ts";
+import type { ReschedulePolicy } from "../shared/outbox/reschedule.ts";
 
 export type Outcome = "delivered" | ErrorKind;
 

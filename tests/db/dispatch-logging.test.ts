@@ -2,9 +2,9 @@
 // summary line per batch, failed attempts and dead letters keep their own lines, and LOG_LEVEL=debug
 // brings back one line per attempt.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAttemptTally } from "../../shared/attempt-summary.ts";
-import type { AttemptRecord, DynamicsClient } from "../../shared/dynamics-client.ts";
-import { syncError } from "../../shared/errors.ts";
+import { createAttemptTally } from "../../shared/outbox/attempt-summary.ts";
+import type { AttemptRecord, DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
+import { syncError } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";

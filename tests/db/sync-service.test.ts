@@ -1,8 +1,8 @@
 // The sync service over the real schema with a scripted Dynamics client: what a round's outcome does
 // to the event (refusals, Retry-After, dead letters) without any HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DynamicsClient, SendOutcome } from "../../shared/dynamics-client.ts";
-import { syncError } from "../../shared/errors.ts";
+import type { DynamicsClient, SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
+import { syncError } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";

@@ -6,9 +6,9 @@ import {
   type AttemptRecord,
   createDynamicsClient,
   type DynamicsClientOptions,
-} from "../../shared/dynamics-client.ts";
-import { toJson } from "../../shared/payload.ts";
-import { outboundHeaders } from "../../shared/signer.ts";
+} from "../../shared/dynamics/dynamics-client.ts";
+import { toJson } from "../../shared/contract/payload.ts";
+import { outboundHeaders } from "../../shared/contract/signer.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import { payload } from "../support/payload-factory.ts";
 import {

@@ -1,5 +1,5 @@
 // Reliability promise: nothing is lost across crashes of a dispatcher. The standalone dispatcher
-// (local/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
+// (worker/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
 // random moments, ten times, and restarted each time; then every event is delivered, the sandbox
 // applied each exactly once (a re-delivery after a crash carried the same eventId, so the sandbox
 // recognised it as a duplicate), and the outbox, status rows and sandbox agree. A second test
@@ -35,14 +35,14 @@ interface DispatcherProcess {
   lines: string[];
 }
 
-/** Starts local/dispatcher.ts under Deno; resolves once it logged that it started. */
+/** Starts worker/dispatcher.ts under Deno; resolves once it logged that it started. */
 async function startDispatcher(): Promise<DispatcherProcess> {
   const env = dispatchEnv(t.db.url, t.sandbox, {
     SYNC_LEASE_SECONDS: LEASE_SECONDS,
     DB_POOL_MAX: "4",
     LOG_LEVEL: "info",
   });
-  const child = spawnDeno("local/dispatcher.ts", ["--idle-ms=20"], {
+  const child = spawnDeno("worker/dispatcher.ts", ["--idle-ms=20"], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...env,

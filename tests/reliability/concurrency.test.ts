@@ -5,7 +5,7 @@
 // The flapping mentor runs on both engines (one dispatcher racing the writes on PGlite).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config.ts";
-import { claimDueEvents, finishRounds } from "../../shared/sync-queries.ts";
+import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
 import type { SyncService } from "../../shared/sync-service.ts";
 import {
   appendEventChains,

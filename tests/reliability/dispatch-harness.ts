@@ -5,7 +5,7 @@ import type postgres from "postgres";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type Config, loadConfig } from "../../shared/config.ts";
 import { LOCAL_PROFILE } from "../../local/env.ts";
-import type { DynamicsClient } from "../../shared/dynamics-client.ts";
+import type { DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { dynamicsClientFor, syncServiceFor } from "../../shared/runtime.ts";
 import type { DispatchCounts, SyncService } from "../../shared/sync-service.ts";

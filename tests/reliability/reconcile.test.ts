@@ -3,7 +3,7 @@
 // outbox; a run resumes at its cursor across invocations; a failed read is recorded, not hidden.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../functions/sync-reconcile/app.ts";
-import { createCallerVerifier } from "../../shared/jwt.ts";
+import { createCallerVerifier } from "../../shared/http/jwt.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Config } from "../../shared/config.ts";
 import { createLogger } from "../../shared/logger.ts";

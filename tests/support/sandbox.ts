@@ -9,7 +9,7 @@ import {
   startSandbox,
   type StartSandboxOptions,
 } from "../../local/dynamics-sandbox/server.ts";
-import type { DynamicsClientOptions } from "../../shared/dynamics-client.ts";
+import type { DynamicsClientOptions } from "../../shared/dynamics/dynamics-client.ts";
 
 export const TEST_CLIENT_ID = "hlf-sync-test";
 export const TEST_CLIENT_SECRET = "test-client-secret-Zq8vK2";

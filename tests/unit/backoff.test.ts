@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "../../shared/backoff.ts";
+import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "../../shared/dynamics/backoff.ts";
 
 const OPTIONS = { baseDelayMs: 250, maxDelayMs: 10_000 };
 

@@ -3,7 +3,7 @@ import {
   createAuthProvider,
   type DynamicsAuthOptions,
   parseTokenResponse,
-} from "../../shared/dynamics-auth.ts";
+} from "../../shared/dynamics/dynamics-auth.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import { fakeFetch, hangUntilAborted, json, networkFailure } from "../support/fake-fetch.ts";
 

@@ -4,7 +4,7 @@ import {
   createDynamicsClient,
   type DynamicsClientOptions,
   type DynamicsRequest,
-} from "../../shared/dynamics-client.ts";
+} from "../../shared/dynamics/dynamics-client.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import {
   fakeFetch,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_CHARS, redact, REDACTED, syncError } from "../../shared/errors.ts";
+import { MAX_MESSAGE_CHARS, redact, REDACTED, syncError } from "../../shared/dynamics/errors.ts";
 
 describe("syncError", () => {
   it("omits absent extras", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { syncError } from "../../shared/errors.ts";
+import { syncError } from "../../shared/dynamics/errors.ts";
 import {
   nextStep,
   rescheduleDelaySeconds,
   type ReschedulePolicy,
-} from "../../shared/reschedule.ts";
+} from "../../shared/outbox/reschedule.ts";
 
 const policy: ReschedulePolicy = {
   maxAttempts: 5,

@@ -1,8 +1,8 @@
 // Interoperability with the reference Standard Webhooks library (code nobody here wrote).
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { outboundHeaders, verifyWebhook } from "../../shared/signer.ts";
-import { toJson } from "../../shared/payload.ts";
+import { outboundHeaders, verifyWebhook } from "../../shared/contract/signer.ts";
+import { toJson } from "../../shared/contract/payload.ts";
 import { FIXED_EVENT_ID, listingChanged, payload } from "../support/payload-factory.ts";
 
 const WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

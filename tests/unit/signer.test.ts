@@ -10,10 +10,10 @@ import {
   type SignInput,
   type VerifyOptions,
   verifyWebhook,
-} from "../../shared/signer.ts";
+} from "../../shared/contract/signer.ts";
 import golden from "../fixtures/golden-vectors.json" with { type: "json" };
 import { FIXED_EVENT_ID, payload, SIGNED_OUTBOUND_HEADERS } from "../support/payload-factory.ts";
-import { toJson } from "../../shared/payload.ts";
+import { toJson } from "../../shared/contract/payload.ts";
 
 const SECRET = "whsec_" + btoa("0123456789abcdef0123456789abcdef");
 const OLD_SECRET = "old-plain-secret";

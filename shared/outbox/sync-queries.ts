@@ -2,10 +2,10 @@
 // lease under `FOR UPDATE SKIP LOCKED` (several dispatchers never hold the same event), an event is
 // claimable only when no older event of its mentor is still undelivered (per-mentor order), and a
 // result is written only by the dispatcher that still holds the lease.
-import type { Sql } from "./db.ts";
-import type { AttemptRecord } from "./dynamics-client.ts";
-import type { CertificationStatus, EventType, RenewalRecord } from "./payload.ts";
-import type { Issue } from "./validation.ts";
+import type { Sql } from "../db.ts";
+import type { AttemptRecord } from "../dynamics/dynamics-client.ts";
+import type { CertificationStatus, EventType, RenewalRecord } from "../contract/payload.ts";
+import type { Issue } from "../contract/validation.ts";
 
 type Tx = Sql;
 
@@ -179,6 +179,20 @@ export async function finishRounds(
     returning e.id`;
   const kept = new Set(rows.map((r) => String(r.id)));
   return results.map((r) => kept.has(r.event.id));
+}
+
+/** The channel the outbox trigger NOTIFYs when an event becomes due (the dispatch nudge). */
+export const SYNC_CHANNEL = "dynamics_sync";
+
+/** Whether any event is due and unleased: the poll that stands in for the nudge where NOTIFY does not reach. */
+export async function hasDueEvents(sql: Tx): Promise<boolean> {
+  const [row] = await sql<{ due: boolean }[]>`
+    select exists (
+      select 1 from public.sync_events
+      where state in ('pending', 'retrying') and next_attempt_at <= now()
+        and (lease_expires_at is null or lease_expires_at < now())
+    ) as due`;
+  return row.due;
 }
 
 /** Whether delivery is paused: the pause switch row, or `defaultEnabled` (the env flag) without one. */

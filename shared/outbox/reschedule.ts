@@ -1,6 +1,6 @@
 // What happens to an event after a dispatch round that did not deliver it: reschedule with a longer
 // backoff (minutes to hours), or dead-letter it. Pure, so the policy is tested without a database.
-import type { SyncError } from "./errors.ts";
+import type { SyncError } from "../dynamics/errors.ts";
 
 export interface ReschedulePolicy {
   /** Rounds after which an event is dead-lettered. */
