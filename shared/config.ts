@@ -288,7 +288,7 @@ const variables = {
     schema: int(1, 86_400),
     fallback: "120",
   },
-  SYNC_MAX_ATTEMPTS: {
+  SYNC_MAX_ROUNDS: {
     doc: "Dispatch rounds before an event is dead-lettered (failed).",
     schema: int(1, 1000),
     fallback: "8",
@@ -430,7 +430,7 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     leaseSeconds: number;
-    maxAttempts: number;
+    maxRounds: number;
     rescheduleBaseSeconds: number;
     rescheduleCapSeconds: number;
     maxAgeHours: number;
@@ -596,7 +596,7 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       batchSize: v.SYNC_BATCH_SIZE!,
       concurrency: v.SYNC_CONCURRENCY!,
       leaseSeconds: v.SYNC_LEASE_SECONDS!,
-      maxAttempts: v.SYNC_MAX_ATTEMPTS!,
+      maxRounds: v.SYNC_MAX_ROUNDS!,
       rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS!,
       rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS!,
       maxAgeHours: v.SYNC_MAX_AGE_HOURS!,

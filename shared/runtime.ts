@@ -65,7 +65,7 @@ export function syncServiceFor(
     enabled: config.dynamics.enabled,
     signingSecret: configured(config.outbound, "outbound").signingSecret,
     policy: {
-      maxAttempts: config.sync.maxAttempts,
+      maxRounds: config.sync.maxRounds,
       rescheduleBaseSeconds: config.sync.rescheduleBaseSeconds,
       rescheduleCapSeconds: config.sync.rescheduleCapSeconds,
       maxAgeHours: config.sync.maxAgeHours,

@@ -2,7 +2,7 @@
 // tokens, cached until shortly before expiry, fetched by one shared in-flight request however many
 // sends need a token at once, and dropped when the API rejects them. Token-endpoint failures come
 // back as `auth` errors carrying the endpoint's status and Entra's error code, never a credential.
-import { redact, type SyncError, syncError } from "./errors.ts";
+import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
 
 export type DynamicsAuthOptions =
   | {
@@ -25,7 +25,7 @@ export interface AuthProviderDeps {
 
 export type AuthResult =
   | { ok: true; headers: Record<string, string>; credential: string }
-  | { ok: false; error: SyncError };
+  | { ok: false; error: DeliveryFailure };
 
 export interface AuthProvider {
   authorize(): Promise<AuthResult>;
@@ -46,7 +46,7 @@ export type TokenResponse = {
   expiresInSeconds: number;
 } | {
   ok: false;
-  error: SyncError;
+  error: DeliveryFailure;
 };
 
 /** Reads an Entra token response (success or `{ error, error_description }`); pure. */
@@ -71,7 +71,7 @@ export function parseTokenResponse(
     const message = `token endpoint answered ${status}${entra ? ` ${entra}` : ""}`;
     return {
       ok: false,
-      error: syncError(
+      error: deliveryFailure(
         "auth",
         "token_endpoint_error",
         redact(message, secrets),
@@ -89,7 +89,7 @@ export function parseTokenResponse(
     const message = `token endpoint answered ${status} without a usable bearer token`;
     return {
       ok: false,
-      error: syncError("auth", "token_response_invalid", message, { status }),
+      error: deliveryFailure("auth", "token_response_invalid", message, { status }),
     };
   }
   return { ok: true, accessToken, expiresInSeconds: expiresIn };
@@ -167,7 +167,7 @@ function createOAuth2Provider(
         `token endpoint unreachable: ${detail}`,
         secrets(),
       );
-      return { ok: false, error: syncError("auth", code, message) };
+      return { ok: false, error: deliveryFailure("auth", code, message) };
     }
     const parsed = parseTokenResponse(response.status, text, secrets());
     if (!parsed.ok) return parsed;

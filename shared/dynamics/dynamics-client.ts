@@ -15,7 +15,7 @@ import {
   summarizeBody,
 } from "./classify.ts";
 import { createAuthProvider, type DynamicsAuthOptions } from "./dynamics-auth.ts";
-import { redact, type SyncError, syncError } from "./errors.ts";
+import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
 import { retryAfterFromHeaders } from "./retry-after.ts";
 
 export interface DynamicsClientOptions {
@@ -65,7 +65,7 @@ export interface AttemptRecord {
 
 export type SendOutcome =
   | { ok: true; status: number; attempts: number }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export interface ReadRequest {
   url: string;
@@ -77,7 +77,7 @@ export interface ReadRequest {
 /** `attempts`: requests sent, retries included. */
 export type ReadOutcome =
   | { ok: true; status: number; body: string; attempts: number }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export interface DynamicsClient {
   send(request: DynamicsRequest): Promise<SendOutcome>;
@@ -105,7 +105,7 @@ const MAX_BODY_BYTES = 4096;
 
 type Exchange = {
   status: number | null;
-  error: SyncError | null;
+  error: DeliveryFailure | null;
   credentialRejected: boolean;
   /** The response body of a successful read. */
   text?: string;
@@ -125,7 +125,7 @@ interface Operation {
 
 type OperationOutcome =
   | { ok: true; status: number; attempts: number; text: string }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export function createDynamicsClient(options: DynamicsClientOptions): DynamicsClient {
   const doFetch = options.fetch ?? fetch;
@@ -226,18 +226,18 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     let attempts = 0;
     let retries = 0;
     let refreshedCredential = false;
-    let lastError: SyncError | null = null;
-    const fail = (error: SyncError): OperationOutcome => ({ ok: false, error, attempts });
+    let lastError: DeliveryFailure | null = null;
+    const fail = (error: DeliveryFailure): OperationOutcome => ({ ok: false, error, attempts });
 
     while (true) {
       if (request.signal?.aborted) {
-        return fail(syncError("retryable", "aborted", "request aborted by caller"));
+        return fail(deliveryFailure("retryable", "aborted", "request aborted by caller"));
       }
       if (breaker && !breaker.tryAcquire()) {
         // Refused locally: no request went out, so there is no attempt to count or report (the
         // audit log must match what Dynamics saw).
         return fail(
-          syncError("retryable", "circuit_open", "circuit open: Dynamics failing", {
+          deliveryFailure("retryable", "circuit_open", "circuit open: Dynamics failing", {
             retryAfterMs: breaker.remainingCooldownMs(),
           }),
         );
@@ -248,7 +248,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         breaker?.release();
         if (!credential.ok) return fail(credential.error);
         return fail(
-          lastError ?? syncError("retryable", "budget_exhausted", "time budget exhausted"),
+          lastError ?? deliveryFailure("retryable", "budget_exhausted", "time budget exhausted"),
         );
       }
       let headers: Record<string, string>;
@@ -257,7 +257,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
       } catch (error) {
         breaker?.release();
         const message = redact(`building request headers failed: ${error}`, secrets());
-        return fail(syncError("permanent", "headers_failed", message));
+        return fail(deliveryFailure("permanent", "headers_failed", message));
       }
       attempts += 1;
       const startedMs = now();

@@ -1,10 +1,10 @@
 // What happens to an event after a dispatch round that did not deliver it: reschedule with a longer
 // backoff (minutes to hours), or dead-letter it. Pure, so the policy is tested without a database.
-import type { SyncError } from "../dynamics/errors.ts";
+import type { DeliveryFailure } from "../dynamics/errors.ts";
 
 export interface ReschedulePolicy {
   /** Rounds after which an event is dead-lettered. */
-  maxAttempts: number;
+  maxRounds: number;
   rescheduleBaseSeconds: number;
   rescheduleCapSeconds: number;
   /** An event older than this is dead-lettered instead of rescheduled. */
@@ -16,7 +16,7 @@ export type NextStep =
   | { state: "failed"; reason: "permanent" | "max_attempts" | "max_age" };
 
 export interface RoundResult {
-  error: SyncError;
+  error: DeliveryFailure;
   /** Rounds so far, this one included. */
   rounds: number;
   createdAt: Date;
@@ -27,7 +27,7 @@ export interface RoundResult {
 
 export function nextStep(policy: ReschedulePolicy, r: RoundResult): NextStep {
   if (r.error.kind === "permanent") return { state: "failed", reason: "permanent" };
-  if (r.rounds >= policy.maxAttempts) return { state: "failed", reason: "max_attempts" };
+  if (r.rounds >= policy.maxRounds) return { state: "failed", reason: "max_attempts" };
   // Dynamics said when to come back (429/503 with Retry-After): a longer backoff would only add to
   // the makespan of a throttled mass update, a shorter one would be refused again.
   const delayMs = r.error.retryAfterMs ??

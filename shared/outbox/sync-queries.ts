@@ -83,7 +83,7 @@ export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedE
   })).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** A failed round's error: the redacted text and its stable technical code (`SyncError.code`). */
+/** A failed round's error: the redacted text and its stable technical code (`DeliveryFailure.code`). */
 export interface FinishError {
   error: string;
   code: string;

@@ -2,7 +2,7 @@
 // to the event (refusals, Retry-After, dead letters) without any HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DynamicsClient, SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
-import { syncError } from "../../shared/dynamics/errors.ts";
+import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
@@ -34,7 +34,7 @@ function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
     enabled: true,
     signingSecret: "test-signing-secret",
     policy: {
-      maxAttempts: 3,
+      maxRounds: 3,
       rescheduleBaseSeconds: 60,
       rescheduleCapSeconds: 3600,
       maxAgeHours: 24,
@@ -56,7 +56,7 @@ const eventRow = (mentorId: string) =>
 describe("sync service rounds", () => {
   it("gives a round refused for lack of budget back, due again at once", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const refused = syncError("retryable", "budget_exhausted", "time budget exhausted");
+    const refused = deliveryFailure("retryable", "budget_exhausted", "time budget exhausted");
     const { service } = serviceAnswering({ ok: false, error: refused, attempts: 0 });
     const counts = await service.dispatchDue();
     expect(counts).toMatchObject({ claimed: 1, retrying: 1 });
@@ -67,7 +67,7 @@ describe("sync service rounds", () => {
 
   it("comes back when Dynamics' Retry-After says, not after the long reschedule backoff", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const throttled = syncError("retryable", "http_429", "too many requests", {
+    const throttled = deliveryFailure("retryable", "http_429", "too many requests", {
       status: 429,
       retryAfterMs: 2_000,
     });
@@ -82,7 +82,7 @@ describe("sync service rounds", () => {
 
   it("dead-letters a permanent failure at once", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const rejected = syncError("permanent", "http_422", "unprocessable", { status: 422 });
+    const rejected = deliveryFailure("permanent", "http_422", "unprocessable", { status: 422 });
     const { service } = serviceAnswering({ ok: false, error: rejected, attempts: 1 });
     expect(await service.dispatchDue()).toMatchObject({ failed: 1 });
     const [row] = await eventRow(mentorId);

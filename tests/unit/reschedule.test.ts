@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { syncError } from "../../shared/dynamics/errors.ts";
+import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import {
   nextStep,
   rescheduleDelaySeconds,
@@ -7,13 +7,13 @@ import {
 } from "../../shared/outbox/reschedule.ts";
 
 const policy: ReschedulePolicy = {
-  maxAttempts: 5,
+  maxRounds: 5,
   rescheduleBaseSeconds: 60,
   rescheduleCapSeconds: 3600,
   maxAgeHours: 24,
 };
 const now = new Date("2026-11-22T10:00:00.000Z");
-const retryable = syncError("retryable", "http_503", "service unavailable", { status: 503 });
+const retryable = deliveryFailure("retryable", "http_503", "service unavailable", { status: 503 });
 
 describe("rescheduleDelaySeconds", () => {
   it("doubles per round between half and all of the exponential delay, up to the cap", () => {
@@ -40,7 +40,7 @@ describe("nextStep", () => {
 
   it("comes back when Retry-After says, whether longer or shorter than the backoff", () => {
     for (const retryAfterMs of [600_000, 2_000]) {
-      const error = syncError("retryable", "http_429", "too many requests", { retryAfterMs });
+      const error = deliveryFailure("retryable", "http_429", "too many requests", { retryAfterMs });
       const step = nextStep(policy, { error, rounds: 3, createdAt: now, now, random: () => 0 });
       expect(step).toEqual({
         state: "retrying",
@@ -50,13 +50,13 @@ describe("nextStep", () => {
   });
 
   it("reschedules auth failures too: a rotated credential must not lose events", () => {
-    const error = syncError("auth", "token_endpoint", "token endpoint answered 503");
+    const error = deliveryFailure("auth", "token_endpoint", "token endpoint answered 503");
     expect(nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 }).state)
       .toBe("retrying");
   });
 
   it("dead-letters permanent failures at once", () => {
-    const error = syncError("permanent", "http_422", "unprocessable", { status: 422 });
+    const error = deliveryFailure("permanent", "http_422", "unprocessable", { status: 422 });
     expect(nextStep(policy, { error, rounds: 1, createdAt: now, now, random: () => 0 }))
       .toEqual({ state: "failed", reason: "permanent" });
   });
