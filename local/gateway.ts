@@ -81,7 +81,12 @@ async function handle(req: Request): Promise<Response> {
     }
   }
   url.pathname = `/${match[1]}${match[2] ?? ""}`;
-  return route.fetch(new Request(url, req));
+  // Built from its parts, not `new Request(url, req)`: copying a request reads its `signal`, and
+  // reading a served request's signal makes Deno.serve warn about its legacy abort on every start.
+  // The functions never watch the signal (they finish what they started; leases cover a crash).
+  return route.fetch(
+    new Request(url, { method: req.method, headers: req.headers, body: req.body }),
+  );
 }
 
 const server = Deno.serve({
