@@ -13,7 +13,7 @@ import { redact } from "../shared/dynamics/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { createRuntime } from "../shared/runtime.ts";
 import { SYNC_CHANNEL } from "../shared/outbox/sync-queries.ts";
-import type { DispatchCounts } from "../shared/sync-service.ts";
+import type { DispatchCounts } from "../shared/outbox/dispatcher.ts";
 
 export interface DispatcherLoopOptions {
   dispatch: (signal: AbortSignal) => Promise<DispatchCounts>;

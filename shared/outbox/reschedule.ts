@@ -1,6 +1,8 @@
-// What happens to an event after a dispatch round that did not deliver it: reschedule with a longer
-// backoff (minutes to hours), or dead-letter it. Pure, so the policy is tested without a database.
+// What happens to an event after a dispatch round that did not deliver it: due again at once after
+// a refusal, rescheduled with a longer backoff (minutes to hours), or dead-lettered. Pure, so the
+// policy is tested without a database; `finishFailedRound` returns the record the dispatcher writes.
 import type { DeliveryFailure } from "../dynamics/errors.ts";
+import type { Finish } from "./sync-queries.ts";
 
 export interface ReschedulePolicy {
   /** Rounds after which an event is dead-lettered. */
@@ -13,9 +15,11 @@ export interface ReschedulePolicy {
 
 export type NextStep =
   | { state: "retrying"; nextAttemptAt: Date }
-  | { state: "failed"; reason: "permanent" | "max_attempts" | "max_age" };
+  | { state: "failed"; reason: DeadLetterReason };
 
-export interface RoundResult {
+export type DeadLetterReason = "permanent" | "max_attempts" | "max_age";
+
+export interface FailedRound {
   error: DeliveryFailure;
   /** Rounds so far, this one included. */
   rounds: number;
@@ -25,7 +29,7 @@ export interface RoundResult {
   random: () => number;
 }
 
-export function nextStep(policy: ReschedulePolicy, r: RoundResult): NextStep {
+export function nextStep(policy: ReschedulePolicy, r: FailedRound): NextStep {
   if (r.error.kind === "permanent") return { state: "failed", reason: "permanent" };
   if (r.rounds >= policy.maxRounds) return { state: "failed", reason: "max_attempts" };
   // Dynamics said when to come back (429/503 with Retry-After): a longer backoff would only add to
@@ -50,4 +54,37 @@ export function rescheduleDelaySeconds(
     policy.rescheduleBaseSeconds * 2 ** Math.max(0, rounds - 1),
   );
   return exp / 2 + (exp / 2) * random();
+}
+
+// Codes with which the client gives up on a round before sending anything.
+const REFUSALS = new Set(["circuit_open", "budget_exhausted"]);
+
+/**
+ * The record of a round that did not deliver. Refused before any request went out (circuit open,
+ * or no time left in the call's budget): Dynamics saw nothing, so the round does not count against
+ * the dead-letter budget and the event is due again as soon as the refusal ends. `deadLettered`
+ * names why when the event is given up.
+ */
+export function finishFailedRound(
+  policy: ReschedulePolicy,
+  r: FailedRound & { attemptsSent: number },
+): { finish: Exclude<Finish, { state: "delivered" }>; deadLettered: DeadLetterReason | null } {
+  const { error: failure } = r;
+  const error = `${failure.code}: ${failure.message}`;
+  const status = failure.status ?? null;
+  const record = { error, code: failure.code, status };
+  if (r.attemptsSent === 0 && REFUSALS.has(failure.code)) {
+    const nextAttemptAt = new Date(r.now.getTime() + (failure.retryAfterMs ?? 0));
+    return {
+      finish: { state: "retrying", nextAttemptAt, ...record, refused: true },
+      deadLettered: null,
+    };
+  }
+  const step = nextStep(policy, r);
+  return step.state === "retrying"
+    ? {
+      finish: { state: "retrying", nextAttemptAt: step.nextAttemptAt, ...record, refused: false },
+      deadLettered: null,
+    }
+    : { finish: { state: "failed", ...record }, deadLettered: step.reason };
 }

@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 beforeEach(() => settleOutbox(db.sql));
 
-function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
+function serviceAnswering(
+  outcome: SendOutcome,
+  now: () => number = Date.now,
+  enabled = true,
+) {
   const sent: string[] = [];
   const client: DynamicsClient = {
     send: (request) => {
@@ -31,7 +35,7 @@ function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
     client,
     log: createLogger("silent"),
     owner: "test-dispatcher",
-    enabled: true,
+    enabled,
     signingSecret: "test-signing-secret",
     policy: {
       maxRounds: 3,
@@ -103,5 +107,36 @@ describe("sync service rounds", () => {
     expect(late.sent).toEqual([]);
     const onTime = serviceAnswering({ ok: true, status: 204, attempts: 1 });
     expect(await onTime.service.dispatchDue()).toMatchObject({ claimed: 1, delivered: 1 });
+  });
+
+  it("leaves the pause hold and release of other mentors' events to the sweep", async () => {
+    const delivered: SendOutcome = { ok: true, status: 204, attempts: 1 };
+    const [direct, other] = [await createListedMentor(db.sql), await createListedMentor(db.sql)];
+    const states = async () =>
+      (await Promise.all([eventRow(direct.mentorId), eventRow(other.mentorId)])).map(([r]) =>
+        r.state
+      );
+    // Paused (flag off, no switch row): a direct call sends nothing and holds nothing.
+    const paused = serviceAnswering(delivered, Date.now, false);
+    expect(await paused.service.syncCertificationRenewed(direct.mentorId)).toMatchObject({
+      kind: "ok",
+      result: { state: "pending" },
+    });
+    expect({ sent: paused.sent, states: await states() }).toEqual({
+      sent: [],
+      states: ["pending", "pending"],
+    });
+    // The sweep holds both.
+    expect(await paused.service.dispatchDue()).toMatchObject({ held: 2, claimed: 0 });
+    // Resumed: a direct call releases nothing; the sweep releases and delivers the rest.
+    const resumed = serviceAnswering(delivered);
+    expect(await resumed.service.syncCertificationRenewed(direct.mentorId)).toMatchObject({
+      result: { state: "held" },
+    });
+    expect({ sent: resumed.sent, states: await states() }).toEqual({
+      sent: [],
+      states: ["held", "held"],
+    });
+    expect(await resumed.service.dispatchDue()).toMatchObject({ released: 2, delivered: 2 });
   });
 });

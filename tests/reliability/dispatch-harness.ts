@@ -8,7 +8,8 @@ import { LOCAL_PROFILE } from "../../local/env.ts";
 import type { DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { dynamicsClientFor, syncServiceFor } from "../../shared/runtime.ts";
-import type { DispatchCounts, SyncService } from "../../shared/sync-service.ts";
+import type { DispatchCounts } from "../../shared/outbox/dispatcher.ts";
+import type { SyncService } from "../../shared/sync-service.ts";
 import type { SandboxState } from "../../local/dynamics-sandbox/state.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import {

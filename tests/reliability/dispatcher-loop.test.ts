@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createWakeablePause, parseIdleMs, runDispatcherLoop } from "../../worker/dispatcher.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { DispatchCounts } from "../../shared/sync-service.ts";
+import type { DispatchCounts } from "../../shared/outbox/dispatcher.ts";
 
 const counts = (claimed: number): DispatchCounts => ({
   claimed,

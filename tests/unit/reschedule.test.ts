@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import {
+  finishFailedRound,
   nextStep,
   rescheduleDelaySeconds,
   type ReschedulePolicy,
@@ -74,5 +75,45 @@ describe("nextStep", () => {
     const createdAt = new Date(now.getTime() - 24 * 3_600_000 + 10_000);
     expect(nextStep(policy, { error: retryable, rounds: 1, createdAt, now, random: () => 0 }))
       .toEqual({ state: "failed", reason: "max_age" });
+  });
+});
+
+describe("finishFailedRound", () => {
+  const round = { rounds: 5, createdAt: now, now, random: () => 0 };
+
+  it("gives a refused round back, due when the refusal ends, even on the last round", () => {
+    const open = deliveryFailure("retryable", "circuit_open", "breaker open", {
+      retryAfterMs: 7_000,
+    });
+    expect(finishFailedRound(policy, { ...round, error: open, attemptsSent: 0 })).toEqual({
+      finish: {
+        state: "retrying",
+        nextAttemptAt: new Date(now.getTime() + 7_000),
+        error: "circuit_open: breaker open",
+        code: "circuit_open",
+        status: null,
+        refused: true,
+      },
+      deadLettered: null,
+    });
+  });
+
+  it("counts a round whose requests went out, whatever its last code", () => {
+    const open = deliveryFailure("retryable", "circuit_open", "breaker opened mid-round");
+    const out = finishFailedRound(policy, { ...round, rounds: 1, error: open, attemptsSent: 2 });
+    expect(out.finish).toMatchObject({ state: "retrying", refused: false });
+    expect(out.deadLettered).toBeNull();
+  });
+
+  it("returns the dead letter and its reason once the policy gives up", () => {
+    expect(finishFailedRound(policy, { ...round, error: retryable, attemptsSent: 3 })).toEqual({
+      finish: {
+        state: "failed",
+        error: "http_503: service unavailable",
+        code: "http_503",
+        status: 503,
+      },
+      deadLettered: "max_attempts",
+    });
   });
 });
