@@ -75,8 +75,8 @@ export interface LocalSettings {
 export function localSettings(env: Env): LocalSettings {
   const v = parseVariables(localVariables, env);
   return {
-    ports: { gateway: v.GATEWAY_PORT!, database: v.DB_PORT!, sandbox: v.SANDBOX_PORT! },
-    dataDir: v.LOCAL_DATA_DIR!,
+    ports: { gateway: v.GATEWAY_PORT, database: v.DB_PORT, sandbox: v.SANDBOX_PORT },
+    dataDir: v.LOCAL_DATA_DIR,
     authJwks: v.LOCAL_AUTH_JWKS,
   };
 }
