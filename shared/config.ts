@@ -375,11 +375,6 @@ export const VARIABLES: readonly VariableInfo[] = describeVariables(variables);
 export type Need = "database" | "callers" | "outbound" | "inbound";
 export const ALL_NEEDS: readonly Need[] = ["database", "callers", "outbound", "inbound"];
 
-/** Same shape the Dynamics client takes, with the refresh skew always set. */
-export type DynamicsAuthConfig =
-  | (Extract<DynamicsAuthOptions, { mode: "oauth2" }> & { refreshSkewSeconds: number })
-  | Extract<DynamicsAuthOptions, { mode: "apikey" }>;
-
 export interface DatabaseConfig {
   url: string;
   poolMax: number;
@@ -403,7 +398,7 @@ export interface OutboundConfig {
   webhookUrl: string;
   /** The portal's listings collection that sync-reconcile reads. */
   listingsUrl: string;
-  auth: DynamicsAuthConfig;
+  auth: DynamicsAuthOptions;
   signingSecret: string;
 }
 
@@ -491,7 +486,7 @@ function dynamicsUrl(name: VariableName, value: string, v: Values, warnings: str
   return value;
 }
 
-function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthConfig {
+function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthOptions {
   if (v.DYNAMICS_AUTH_MODE === "apikey") {
     return {
       mode: "apikey",

@@ -11,8 +11,8 @@ export type DynamicsAuthOptions =
     clientId: string;
     clientSecret: string;
     scope: string;
-    /** Refresh this long before expiry; clamped to half the token lifetime. Default 60. */
-    refreshSkewSeconds?: number;
+    /** Refresh this long before expiry; clamped to half the token lifetime. */
+    refreshSkewSeconds: number;
   }
   | { mode: "apikey"; header: string; key: string };
 
@@ -35,7 +35,6 @@ export interface AuthProvider {
   secrets(): string[];
 }
 
-export const DEFAULT_REFRESH_SKEW_SECONDS = 60;
 export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 // Old tokens are remembered only so redaction can still recognise them in an echoed error body.
 const REMEMBERED_TOKENS = 8;
@@ -125,7 +124,7 @@ function createOAuth2Provider(
   const doFetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const skewMs = Math.max(0, auth.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS) * 1000;
+  const skewMs = Math.max(0, auth.refreshSkewSeconds) * 1000;
   const seenTokens: string[] = [];
   let cached: { token: string; refreshAt: number } | null = null;
   let inFlight: Promise<AuthResult> | null = null;

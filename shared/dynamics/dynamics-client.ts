@@ -5,7 +5,7 @@
 // attempt, Retry-After overriding the backoff, a 401 retry that does not consume a backoff retry, and
 // a wall-clock budget that refuses to start a sleep or an attempt it cannot finish. Bending a library
 // to all of that is more code, and harder to read, than the loop below.
-import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
 import {
   type AttemptOutcome,
@@ -21,17 +21,19 @@ import { retryAfterFromHeaders } from "./retry-after.ts";
 export interface DynamicsClientOptions {
   webhookUrl: string;
   auth: DynamicsAuthOptions;
-  retry?: {
-    maxRetries?: number;
-    baseDelayMs?: number;
-    maxDelayMs?: number;
-    retryAfterCapMs?: number;
+  /** The settings come from shared/config.ts, where each default is written once. */
+  retry: {
+    maxRetries: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    retryAfterCapMs: number;
     /** A retry is only scheduled if at least this much budget remains after its sleep. */
     minAttemptMs?: number;
   };
-  attemptTimeoutMs?: number;
-  budgetMs?: number;
-  circuit?: { failureThreshold?: number; cooldownMs?: number } | false;
+  attemptTimeoutMs: number;
+  /** Budget of a send that names none (keep under the edge function's wall-clock limit). */
+  budgetMs: number;
+  circuit: { failureThreshold: number; cooldownMs: number } | false;
   /** Extra values (e.g. the signing secret) to scrub from error messages. */
   secrets?: readonly string[];
   fetch?: typeof fetch;
@@ -90,15 +92,8 @@ export interface DynamicsClient {
   circuitState(): CircuitState | null;
 }
 
-export const DEFAULT_CLIENT_SETTINGS = {
-  maxRetries: 4,
-  ...DEFAULT_BACKOFF,
-  retryAfterCapMs: 60_000,
-  minAttemptMs: 100,
-  attemptTimeoutMs: 10_000,
-  // Supabase edge functions get 150 s of wall clock; leave room to record the outcome.
-  budgetMs: 100_000,
-} as const;
+// A retry is not worth scheduling with less time than this left for its attempt (not configured).
+const MIN_ATTEMPT_MS = 100;
 
 // Enough of an error body to diagnose it; the rest is never read.
 const MAX_BODY_BYTES = 4096;
@@ -132,10 +127,9 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
-  const settings = { ...DEFAULT_CLIENT_SETTINGS, ...options.retry };
+  const settings = { minAttemptMs: MIN_ATTEMPT_MS, ...options.retry };
   const backoff = { baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs };
-  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_CLIENT_SETTINGS.attemptTimeoutMs;
-  const defaultBudgetMs = options.budgetMs ?? DEFAULT_CLIENT_SETTINGS.budgetMs;
+  const { attemptTimeoutMs, budgetMs: defaultBudgetMs } = options;
   const auth = createAuthProvider(options.auth, {
     fetch: doFetch,
     now,

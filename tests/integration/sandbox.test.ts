@@ -17,6 +17,7 @@ import {
   TEST_SIGNING_SECRET,
   useTestSandbox,
 } from "../support/sandbox.ts";
+import { defaults } from "../support/config-defaults.ts";
 
 const sandbox = useTestSandbox();
 
@@ -492,6 +493,7 @@ describe("signed callbacks to dynamics-webhook", () => {
         const check = await verifyWebhook(new Uint8Array(body), headers, {
           secrets: [CALLBACK_SECRET],
           nowSeconds: Date.now() / 1000,
+          toleranceSeconds: defaults.inbound.toleranceSeconds,
         });
         received.push({ status: answer, body: body.toString(), verified: check.ok });
         res.writeHead(answer).end();

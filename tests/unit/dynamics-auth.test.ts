@@ -4,6 +4,7 @@ import {
   type DynamicsAuthOptions,
   parseTokenResponse,
 } from "../../shared/dynamics/dynamics-auth.ts";
+import { refreshSkewSeconds } from "../support/config-defaults.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import { fakeFetch, hangUntilAborted, json, networkFailure } from "../support/fake-fetch.ts";
 
@@ -14,6 +15,7 @@ const OAUTH: Extract<DynamicsAuthOptions, { mode: "oauth2" }> = {
   clientId: "client-1",
   clientSecret: SECRET,
   scope: "https://org.crm4.dynamics.com/.default",
+  refreshSkewSeconds,
 };
 
 /** A token endpoint issuing tok-1, tok-2... with the given lifetime. */

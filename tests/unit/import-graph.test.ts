@@ -6,9 +6,10 @@
 // against it) may, like tests/ and bench/.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const ROOT = join(import.meta.dirname, "../..");
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SKIP = new Set(["node_modules", ".git", ".local-data"]);
 
 interface Rule {
