@@ -10,6 +10,7 @@
 import { z } from "zod";
 import type { JSONWebKeySet } from "jose";
 import type { DynamicsAuthOptions } from "./dynamics/dynamics-auth.ts";
+import type { ReschedulePolicy } from "./outbox/reschedule.ts";
 import { isWellKnownLocalSecret } from "./well-known-secrets.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -427,10 +428,8 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     leaseSeconds: number;
-    maxRounds: number;
-    rescheduleBaseSeconds: number;
-    rescheduleCapSeconds: number;
-    maxAgeHours: number;
+    /** What a failed round becomes (outbox/reschedule.ts). */
+    policy: ReschedulePolicy;
     retention: { maxAgeDays: number; batchSize: number };
   };
   inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
@@ -593,10 +592,12 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       batchSize: v.SYNC_BATCH_SIZE,
       concurrency: v.SYNC_CONCURRENCY,
       leaseSeconds: v.SYNC_LEASE_SECONDS,
-      maxRounds: v.SYNC_MAX_ROUNDS,
-      rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS,
-      rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS,
-      maxAgeHours: v.SYNC_MAX_AGE_HOURS,
+      policy: {
+        maxRounds: v.SYNC_MAX_ROUNDS,
+        rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS,
+        rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS,
+        maxAgeHours: v.SYNC_MAX_AGE_HOURS,
+      },
       retention: {
         maxAgeDays: v.SYNC_RETENTION_DAYS,
         batchSize: v.SYNC_RETENTION_BATCH_SIZE,

@@ -64,12 +64,7 @@ export function syncServiceFor(
     owner: deps.owner ?? `dispatcher-${crypto.randomUUID().slice(0, 8)}`,
     enabled: config.dynamics.enabled,
     signingSecret: configured(config.outbound, "outbound").signingSecret,
-    policy: {
-      maxRounds: config.sync.maxRounds,
-      rescheduleBaseSeconds: config.sync.rescheduleBaseSeconds,
-      rescheduleCapSeconds: config.sync.rescheduleCapSeconds,
-      maxAgeHours: config.sync.maxAgeHours,
-    },
+    policy: config.sync.policy,
     batchSize: config.sync.batchSize,
     concurrency: config.sync.concurrency,
     leaseSeconds: config.sync.leaseSeconds,
