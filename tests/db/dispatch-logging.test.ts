@@ -8,7 +8,7 @@ import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { seedListedMentors, settleOutbox } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ function attempt(n: number, ok: boolean, durationMs: number): AttemptRecord {
 
 /** Each event: one delivered attempt, except `failing` events (one failed attempt, dead letter). */
 async function sweep(level: LogLevel, failing: number) {
-  await seedListedMentors(db.sql, EVENTS);
+  await seedMentorsWithPendingEvents(db.sql, EVENTS);
   let sent = 0;
   const client: DynamicsClient = {
     send: async (request) => {

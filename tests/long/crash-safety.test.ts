@@ -18,7 +18,7 @@ import {
   openEvents,
   useDispatchFixture,
 } from "../reliability/dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const onPostgres = loadConfig().database?.url !== undefined;
 
@@ -102,7 +102,7 @@ async function expectNothingLost(mentorIds: string[]): Promise<void> {
 
 describe("dispatcher crashes", () => {
   it(`SIGKILL at random moments, ${CRASHES} times, over ${EVENTS} events: none lost`, async () => {
-    const mentorIds = await seedListedMentors(t.db.sql, EVENTS);
+    const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, EVENTS);
     const killedAt: { afterMs: number; delivered: number }[] = [];
     for (let crash = 0; crash < CRASHES; crash++) {
       const p = await startDispatcher();
@@ -125,7 +125,7 @@ describe("dispatcher crashes", () => {
   it.runIf(onPostgres)(
     `database connections killed ${CRASHES} times mid-batch: the worker recovers, none lost`,
     async () => {
-      const mentorIds = await seedListedMentors(t.db.sql, EVENTS / 2);
+      const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, EVENTS / 2);
       const p = await startDispatcher();
       let terminated = 0;
       for (let crash = 0; crash < CRASHES; crash++) {

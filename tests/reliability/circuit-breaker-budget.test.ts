@@ -5,7 +5,7 @@
 import { expect, it } from "vitest";
 import { dynamicsClientFor } from "../../shared/runtime.ts";
 import { createDispatcher, dispatchConfig, useDispatchFixture } from "./dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const fixture = useDispatchFixture();
 
@@ -36,7 +36,7 @@ it("refused rounds are not attempts and do not spend the dead-letter budget", as
   }
   expect(client.circuitState()).toBe("open");
 
-  const [mentorId] = await seedListedMentors(db.sql, 1);
+  const [mentorId] = await seedMentorsWithPendingEvents(db.sql, 1);
   const refusing = createDispatcher(config, db.sql, "refusing", client);
   for (let round = 0; round < 3; round++) {
     await db
