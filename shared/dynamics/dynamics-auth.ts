@@ -19,8 +19,8 @@ export type DynamicsAuthOptions =
 export interface AuthProviderDeps {
   fetch?: typeof fetch;
   now?: () => number;
-  /** Timeout of one token-endpoint request. */
-  timeoutMs?: number;
+  /** Timeout of one token-endpoint request (the client passes its attempt timeout). */
+  timeoutMs: number;
 }
 
 export type AuthResult =
@@ -35,7 +35,6 @@ export interface AuthProvider {
   secrets(): string[];
 }
 
-export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 // Old tokens are remembered only so redaction can still recognise them in an echoed error body.
 const REMEMBERED_TOKENS = 8;
 
@@ -100,7 +99,7 @@ function firstLine(value: unknown): string | undefined {
 
 export function createAuthProvider(
   auth: DynamicsAuthOptions,
-  deps: AuthProviderDeps = {},
+  deps: AuthProviderDeps,
 ): AuthProvider {
   if (auth.mode === "apikey") {
     return {
@@ -123,7 +122,7 @@ function createOAuth2Provider(
 ): AuthProvider {
   const doFetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
-  const timeoutMs = deps.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
+  const { timeoutMs } = deps;
   const skewMs = Math.max(0, auth.refreshSkewSeconds) * 1000;
   const seenTokens: string[] = [];
   let cached: { token: string; refreshAt: number } | null = null;
