@@ -2,8 +2,8 @@
 // against a recording stand-in for the client, and the recorded text and parameters are then
 // explained under the caller's role and claims, as the function's own query runs.
 import type postgres from "postgres";
-import type { Caller } from "../shared/jwt.ts";
-import { asCaller } from "../shared/caller-context.ts";
+import type { Caller } from "../shared/http/jwt.ts";
+import { asCaller } from "../shared/http/caller-context.ts";
 
 export interface RecordedQuery {
   text: string;

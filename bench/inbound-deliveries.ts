@@ -2,7 +2,7 @@
 // mentors), so signing costs nothing during the measured run. With `duplicates`, every other
 // delivery repeats the previous one byte for byte (Dynamics redelivering).
 import { randomUUID } from "node:crypto";
-import { signatureHeaders } from "../shared/signer.ts";
+import { signatureHeaders } from "../shared/contract/signer.ts";
 import type { RequestParts } from "./load.ts";
 
 export async function signedDeliveries(o: {

@@ -4,7 +4,7 @@
 import type { Stack } from "../local/stack.ts";
 import { peakRssMiB } from "./process-memory.ts";
 import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
-import { seedListedMentors } from "./seed.ts";
+import { seedSyncedMentors } from "./seed.ts";
 
 export interface MassDispatchOptions {
   count: number;
@@ -49,7 +49,7 @@ export async function runMassDispatch(
   o: MassDispatchOptions,
 ): Promise<MassDispatchResult> {
   const sandbox = stack.sandbox!;
-  const mentors = await seedListedMentors(stack.sql, o.count, { lapsed: true });
+  const mentors = await seedSyncedMentors(stack.sql, o.count, { lapsed: true });
   await stack.sql`analyze`;
   o.progress(`seeded ${o.count} lapsed certifications`);
 

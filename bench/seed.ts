@@ -15,8 +15,12 @@ export interface SeedMentorsOptions {
   chapterId?: string;
 }
 
-/** `count` listed mentors with active certifications; returns the mentor ids in creation order. */
-export async function seedListedMentors(
+/**
+ * `count` listed mentors with active certifications, already synced: triggers off, no outbox
+ * events (tests' seedMentorsWithPendingEvents goes through the triggers instead). Returns the
+ * mentor ids in creation order.
+ */
+export async function seedSyncedMentors(
   sql: Sql,
   count: number,
   o: SeedMentorsOptions = {},

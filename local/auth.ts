@@ -4,7 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, SignJWT } from "jose";
-import type { CallerRole } from "../shared/jwt.ts";
+import type { CallerRole } from "../shared/http/jwt.ts";
 
 export interface TokenOptions {
   role: CallerRole;

@@ -83,9 +83,9 @@ export interface LocalSettings {
 export function localSettings(env: Env): LocalSettings {
   const v = parseVariables(localVariables, env);
   return {
-    ports: { gateway: v.GATEWAY_PORT!, database: v.DB_PORT!, sandbox: v.SANDBOX_PORT! },
-    dataDir: v.LOCAL_DATA_DIR!,
-    gatewayBodyTimeoutMs: v.GATEWAY_BODY_TIMEOUT_MS!,
+    ports: { gateway: v.GATEWAY_PORT, database: v.DB_PORT, sandbox: v.SANDBOX_PORT },
+    dataDir: v.LOCAL_DATA_DIR,
+    gatewayBodyTimeoutMs: v.GATEWAY_BODY_TIMEOUT_MS,
     authJwks: v.LOCAL_AUTH_JWKS,
   };
 }

@@ -4,7 +4,7 @@
 // path the function sees on Supabase (`/NAME/...`). It also serves the local signing keys at
 // /auth/v1/.well-known/jwks.json, where the functions fetch them as they fetch Supabase Auth's.
 import { ALL_NEEDS, loadConfig, readEnvironment } from "../shared/config.ts";
-import { errorBody } from "../shared/http.ts";
+import { errorBody } from "../shared/http/http.ts";
 import { createRuntime } from "../shared/runtime.ts";
 import { localSettings } from "./env.ts";
 import { parseFunctionManifest } from "./function-manifest.ts";
@@ -59,11 +59,14 @@ const UNFORWARDABLE = new Set(["CONNECT", "TRACE", "TRACK"]);
 const FORWARDED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /**
- * The request with its body cut off `ms` after the headers arrived (a stalled upload would
+ * The body, cut off `ms` after the headers arrived (a stalled upload would
  * otherwise hold the connection and the function open indefinitely); `expired` says whether it was.
  */
-function withBodyDeadline(req: Request, ms: number): { request: Request; expired: () => boolean } {
-  if (!req.body) return { request: req, expired: () => false };
+function withBodyDeadline(
+  req: Request,
+  ms: number,
+): { body: ReadableStream<Uint8Array> | null; expired: () => boolean } {
+  if (!req.body) return { body: null, expired: () => false };
   let expired = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new TransformStream<Uint8Array, Uint8Array>({
@@ -75,9 +78,7 @@ function withBodyDeadline(req: Request, ms: number): { request: Request; expired
     },
     flush: () => clearTimeout(timer),
   });
-  const body = req.body.pipeThrough(deadline);
-  const request = new Request(req.url, { method: req.method, headers: req.headers, body });
-  return { request, expired: () => expired };
+  return { body: req.body.pipeThrough(deadline), expired: () => expired };
 }
 
 async function handle(req: Request): Promise<Response> {
@@ -103,8 +104,13 @@ async function handle(req: Request): Promise<Response> {
     }
   }
   url.pathname = `/${match[1]}${match[2] ?? ""}`;
-  const { request, expired } = withBodyDeadline(req, settings.gatewayBodyTimeoutMs);
-  const res = await route.fetch(new Request(url, request));
+  const { body, expired } = withBodyDeadline(req, settings.gatewayBodyTimeoutMs);
+  // Built from its parts, not `new Request(url, req)`: copying a request reads its `signal`, and
+  // reading a served request's signal makes Deno.serve warn about its legacy abort on every start.
+  // The functions never watch the signal (they finish what they started; leases cover a crash).
+  const res = await route.fetch(
+    new Request(url, { method: req.method, headers: req.headers, body }),
+  );
   if (!expired()) return res;
   await res.body?.cancel();
   return json(408, "request_timeout", "the request body did not arrive in time");

@@ -4,6 +4,7 @@
 // On real Postgres the nudge is LISTEN on the trigger's channel; on the embedded PGlite a NOTIFY
 // does not reach socket clients (measured), so a short poll of due events takes its place.
 import type postgres from "postgres";
+import { hasDueEvents, SYNC_CHANNEL } from "../shared/outbox/sync-queries.ts";
 import { pruneHistory, type RetentionPolicy } from "../shared/retention.ts";
 
 export interface SchedulerOptions {
@@ -25,8 +26,6 @@ export interface SchedulerOptions {
 export interface Scheduler {
   stop(): Promise<void>;
 }
-
-export const SYNC_CHANNEL = "dynamics_sync";
 
 export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler> {
   const { sql } = opts;
@@ -61,12 +60,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       if (polling || running || stopped) return;
       polling = true;
       try {
-        const [due] = await sql`
-          select exists (
-            select 1 from public.sync_events e
-            where private.sync_event_is_due(e) and private.sync_event_lease_is_free(e)
-          ) as due`;
-        if (due.due) nudge();
+        if (await hasDueEvents(sql)) nudge();
       } catch (err) {
         opts.onError?.("poll", err);
       } finally {

@@ -5,8 +5,8 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type postgres from "postgres";
 import { configured } from "../shared/config.ts";
-import { type InboundEventV1, parseInboundEvent } from "../shared/inbound.ts";
-import { signatureHeaders } from "../shared/signer.ts";
+import { type InboundEventV1, parseInboundEvent } from "../shared/contract/inbound.ts";
+import { signatureHeaders } from "../shared/contract/signer.ts";
 import { usageError, withStackDatabase } from "./cli.ts";
 
 const USAGE = `Usage: npm run send-inbound -- listing.changed|listing.confirmed <mentorId> [options]

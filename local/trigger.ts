@@ -2,7 +2,7 @@
 // running stack's database the way the product sees it (an expiry, or a renewal through
 // public.append_certification_renewal), then shows the sync event it caused and how far delivery got.
 import type postgres from "postgres";
-import { Uuid } from "../shared/validation.ts";
+import { Uuid } from "../shared/contract/validation.ts";
 import { usageError, withStackDatabase } from "./cli.ts";
 
 const USAGE = `Usage: npm run trigger -- expired|renewed <mentorId>

@@ -14,7 +14,7 @@ create table public.sync_events (
   state text not null default 'pending'
     check (state in ('pending', 'retrying', 'delivered', 'failed', 'held', 'superseded')),
   -- attempts: HTTP attempts (what the audit log shows); rounds: how many times a dispatcher claimed
-  -- the event, which is what dead-lettering counts (SYNC_MAX_ATTEMPTS).
+  -- the event, which is what dead-lettering counts (SYNC_MAX_ROUNDS).
   attempts int not null default 0 check (attempts >= 0),
   rounds int not null default 0 check (rounds >= 0),
   next_attempt_at timestamptz not null default now(),

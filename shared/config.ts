@@ -9,7 +9,8 @@
 // profile (local/env.ts).
 import { z } from "zod";
 import type { JSONWebKeySet } from "jose";
-import type { DynamicsAuthOptions } from "./dynamics-auth.ts";
+import type { DynamicsAuthOptions } from "./dynamics/dynamics-auth.ts";
+import type { ReschedulePolicy } from "./outbox/reschedule.ts";
 import { isWellKnownLocalSecret } from "./well-known-secrets.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -66,8 +67,10 @@ export interface VariableInfo {
   fallback: string | undefined;
 }
 
+/** A variable with a default always has a value; only those without one may be undefined. */
 export type Parsed<T extends Record<string, VariableSpec>> = {
-  [K in keyof T]: z.output<T[K]["schema"]> | undefined;
+  [K in keyof T]: T[K]["fallback"] extends string ? z.output<T[K]["schema"]>
+    : z.output<T[K]["schema"]> | undefined;
 };
 
 export class ConfigError extends Error {
@@ -288,7 +291,7 @@ const variables = {
     schema: int(1, 86_400),
     fallback: "120",
   },
-  SYNC_MAX_ATTEMPTS: {
+  SYNC_MAX_ROUNDS: {
     doc: "Dispatch rounds before an event is dead-lettered (failed).",
     schema: int(1, 1000),
     fallback: "8",
@@ -373,17 +376,12 @@ export const VARIABLES: readonly VariableInfo[] = describeVariables(variables);
 export type Need = "database" | "callers" | "outbound" | "inbound";
 export const ALL_NEEDS: readonly Need[] = ["database", "callers", "outbound", "inbound"];
 
-/** Same shape the Dynamics client takes, with the refresh skew always set. */
-export type DynamicsAuthConfig =
-  | (Extract<DynamicsAuthOptions, { mode: "oauth2" }> & { refreshSkewSeconds: number })
-  | Extract<DynamicsAuthOptions, { mode: "apikey" }>;
-
 export interface DatabaseConfig {
   url: string;
   poolMax: number;
 }
 
-/** How callers of the JWT-protected functions are verified (shared/jwt.ts). */
+/** How callers of the JWT-protected functions are verified (shared/http/jwt.ts). */
 export interface CallerAuthConfig {
   /** Issuer of user JWTs, `${SUPABASE_URL}/auth/v1`; the JWKS is served under it. */
   authUrl: string;
@@ -401,7 +399,7 @@ export interface OutboundConfig {
   webhookUrl: string;
   /** The portal's listings collection that sync-reconcile reads. */
   listingsUrl: string;
-  auth: DynamicsAuthConfig;
+  auth: DynamicsAuthOptions;
   signingSecret: string;
 }
 
@@ -430,10 +428,8 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     leaseSeconds: number;
-    maxAttempts: number;
-    rescheduleBaseSeconds: number;
-    rescheduleCapSeconds: number;
-    maxAgeHours: number;
+    /** What a failed round becomes (outbox/reschedule.ts). */
+    policy: ReschedulePolicy;
     retention: { maxAgeDays: number; batchSize: number };
   };
   inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
@@ -489,11 +485,11 @@ function dynamicsUrl(name: VariableName, value: string, v: Values, warnings: str
   return value;
 }
 
-function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthConfig {
+function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthOptions {
   if (v.DYNAMICS_AUTH_MODE === "apikey") {
     return {
       mode: "apikey",
-      header: v.DYNAMICS_API_KEY_HEADER!,
+      header: v.DYNAMICS_API_KEY_HEADER,
       key: required("DYNAMICS_API_KEY", v.DYNAMICS_API_KEY, " when DYNAMICS_AUTH_MODE=apikey"),
     };
   }
@@ -509,7 +505,7 @@ function dynamicsAuth(v: Values, warnings: string[]): DynamicsAuthConfig {
     clientId: required("DYNAMICS_CLIENT_ID", v.DYNAMICS_CLIENT_ID, oauth2),
     clientSecret: required("DYNAMICS_CLIENT_SECRET", v.DYNAMICS_CLIENT_SECRET, oauth2),
     scope: required("DYNAMICS_SCOPE", v.DYNAMICS_SCOPE, oauth2),
-    refreshSkewSeconds: v.DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS!,
+    refreshSkewSeconds: v.DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS,
   };
 }
 
@@ -536,19 +532,19 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
   const warnings: string[] = [];
   const need = (n: Need) => needs.includes(n);
   return {
-    local: v.HLF_LOCAL_STACK!,
+    local: v.HLF_LOCAL_STACK,
     warnings,
     database: section(need("database"), v, ["DATABASE_URL", "SUPABASE_DB_URL"], () => ({
       url: v.DATABASE_URL ?? required("SUPABASE_DB_URL", v.SUPABASE_DB_URL, " (or DATABASE_URL)"),
-      poolMax: v.DB_POOL_MAX!,
+      poolMax: v.DB_POOL_MAX,
     })),
     callers: section(need("callers"), v, ["SUPABASE_URL"], () => {
       const base = required("SUPABASE_URL", v.SUPABASE_URL).replace(/\/+$/, "");
       return {
         authUrl: `${base}/auth/v1`,
         jwks: v.SUPABASE_JWKS,
-        jwksTimeoutMs: v.JWKS_TIMEOUT_MS!,
-        jwksCacheSeconds: v.JWKS_CACHE_SECONDS!,
+        jwksTimeoutMs: v.JWKS_TIMEOUT_MS,
+        jwksCacheSeconds: v.JWKS_CACHE_SECONDS,
         jwtSecret: v.JWT_SECRET,
         serviceKeys: [
           ...(v.SUPABASE_SECRET_KEYS ?? []),
@@ -578,47 +574,49 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       },
     ),
     dynamics: {
-      enabled: v.DYNAMICS_SYNC_ENABLED!,
+      enabled: v.DYNAMICS_SYNC_ENABLED,
       retry: {
-        maxRetries: v.DYNAMICS_MAX_RETRIES!,
-        baseDelayMs: v.DYNAMICS_BACKOFF_BASE_MS!,
-        maxDelayMs: v.DYNAMICS_BACKOFF_CAP_MS!,
-        retryAfterCapMs: v.DYNAMICS_RETRY_AFTER_CAP_MS!,
+        maxRetries: v.DYNAMICS_MAX_RETRIES,
+        baseDelayMs: v.DYNAMICS_BACKOFF_BASE_MS,
+        maxDelayMs: v.DYNAMICS_BACKOFF_CAP_MS,
+        retryAfterCapMs: v.DYNAMICS_RETRY_AFTER_CAP_MS,
       },
-      attemptTimeoutMs: v.DYNAMICS_ATTEMPT_TIMEOUT_MS!,
-      budgetMs: v.DYNAMICS_BUDGET_MS!,
+      attemptTimeoutMs: v.DYNAMICS_ATTEMPT_TIMEOUT_MS,
+      budgetMs: v.DYNAMICS_BUDGET_MS,
       circuit: v.DYNAMICS_CIRCUIT_THRESHOLD === 0 ? false : {
-        failureThreshold: v.DYNAMICS_CIRCUIT_THRESHOLD!,
-        cooldownMs: v.DYNAMICS_CIRCUIT_COOLDOWN_MS!,
+        failureThreshold: v.DYNAMICS_CIRCUIT_THRESHOLD,
+        cooldownMs: v.DYNAMICS_CIRCUIT_COOLDOWN_MS,
       },
     },
     sync: {
-      batchSize: v.SYNC_BATCH_SIZE!,
-      concurrency: v.SYNC_CONCURRENCY!,
-      leaseSeconds: v.SYNC_LEASE_SECONDS!,
-      maxAttempts: v.SYNC_MAX_ATTEMPTS!,
-      rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS!,
-      rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS!,
-      maxAgeHours: v.SYNC_MAX_AGE_HOURS!,
+      batchSize: v.SYNC_BATCH_SIZE,
+      concurrency: v.SYNC_CONCURRENCY,
+      leaseSeconds: v.SYNC_LEASE_SECONDS,
+      policy: {
+        maxRounds: v.SYNC_MAX_ROUNDS,
+        rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS,
+        rescheduleCapSeconds: v.SYNC_RESCHEDULE_CAP_SECONDS,
+        maxAgeHours: v.SYNC_MAX_AGE_HOURS,
+      },
       retention: {
-        maxAgeDays: v.SYNC_RETENTION_DAYS!,
-        batchSize: v.SYNC_RETENTION_BATCH_SIZE!,
+        maxAgeDays: v.SYNC_RETENTION_DAYS,
+        batchSize: v.SYNC_RETENTION_BATCH_SIZE,
       },
     },
     inbound: {
-      toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS!,
-      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES!,
+      toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS,
+      maxBodyBytes: v.WEBHOOK_MAX_BODY_BYTES,
       secrets: need("inbound")
         ? required("DYNAMICS_INBOUND_SECRETS", v.DYNAMICS_INBOUND_SECRETS)
         : v.DYNAMICS_INBOUND_SECRETS,
     },
     reconcile: {
-      pageSize: v.RECONCILE_PAGE_SIZE!,
-      budgetMs: v.RECONCILE_BUDGET_MS!,
-      maxPages: v.RECONCILE_MAX_PAGES!,
+      pageSize: v.RECONCILE_PAGE_SIZE,
+      budgetMs: v.RECONCILE_BUDGET_MS,
+      maxPages: v.RECONCILE_MAX_PAGES,
     },
-    alerts: { webhookUrl: v.ALERT_WEBHOOK_URL, outageSeconds: v.ALERT_OUTAGE_SECONDS! },
-    logLevel: v.LOG_LEVEL!,
+    alerts: { webhookUrl: v.ALERT_WEBHOOK_URL, outageSeconds: v.ALERT_OUTAGE_SECONDS },
+    logLevel: v.LOG_LEVEL,
   };
 }
 

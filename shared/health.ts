@@ -1,6 +1,6 @@
 // sync-health: one statement (public.sync_health) for everything the database knows, plus the
 // circuit breaker of the answering process; as JSON, or as Prometheus text exposition.
-import type { CircuitState } from "./circuit-breaker.ts";
+import type { CircuitState } from "./dynamics/circuit-breaker.ts";
 import type { Sql } from "./db.ts";
 
 export interface SyncHealth {

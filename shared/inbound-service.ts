@@ -4,7 +4,7 @@
 // later), and no row lock is held across client round trips (measured: a multi-statement
 // transaction here held sync_events rows while the dispatcher waited to record its results).
 import type { Sql } from "./db.ts";
-import type { InboundEventV1, ListingChangedV1, ListingConfirmedV1 } from "./inbound.ts";
+import type { InboundEventV1, ListingChangedV1, ListingConfirmedV1 } from "./contract/inbound.ts";
 
 export type InboundResult = { status: "accepted"; effect: string } | { status: "duplicate" };
 

@@ -5,9 +5,9 @@
 // lease back and the next invocation resumes at the stored next link.
 import { z } from "zod";
 import type { Sql } from "./db.ts";
-import type { DynamicsClient } from "./dynamics-client.ts";
+import type { DynamicsClient } from "./dynamics/dynamics-client.ts";
 import type { Logger } from "./logger.ts";
-import { Uuid } from "./validation.ts";
+import { Uuid } from "./contract/validation.ts";
 
 export interface ReconcileOptions {
   sql: Sql;

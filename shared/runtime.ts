@@ -3,8 +3,8 @@
 // and circuit breaker are shared by every request the process serves. Tests build their own.
 import { type Config, configured } from "./config.ts";
 import { createSql, type Sql } from "./db.ts";
-import { createDynamicsClient, type DynamicsClient } from "./dynamics-client.ts";
-import { type CallerVerifier, createCallerVerifier } from "./jwt.ts";
+import { createDynamicsClient, type DynamicsClient } from "./dynamics/dynamics-client.ts";
+import { type CallerVerifier, createCallerVerifier } from "./http/jwt.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createSyncService, type SyncService } from "./sync-service.ts";
 
@@ -64,12 +64,7 @@ export function syncServiceFor(
     owner: deps.owner ?? `dispatcher-${crypto.randomUUID().slice(0, 8)}`,
     enabled: config.dynamics.enabled,
     signingSecret: configured(config.outbound, "outbound").signingSecret,
-    policy: {
-      maxAttempts: config.sync.maxAttempts,
-      rescheduleBaseSeconds: config.sync.rescheduleBaseSeconds,
-      rescheduleCapSeconds: config.sync.rescheduleCapSeconds,
-      maxAgeHours: config.sync.maxAgeHours,
-    },
+    policy: config.sync.policy,
     batchSize: config.sync.batchSize,
     concurrency: config.sync.concurrency,
     leaseSeconds: config.sync.leaseSeconds,

@@ -1,10 +1,10 @@
 // What an answer from Dynamics means, and when a failed event is tried again, as published in
 // contracts/README.md and openapi.json. Derived from the code that decides it (classify.ts, the
 // reschedule policy and the configuration defaults), so the documents cannot contradict it.
-import { classifyStatus, fetchError, RETRYABLE_STATUSES } from "../shared/classify.ts";
+import { classifyStatus, fetchError, RETRYABLE_STATUSES } from "../shared/dynamics/classify.ts";
 import { type VariableName, VARIABLES } from "../shared/config.ts";
-import type { ErrorKind } from "../shared/errors.ts";
-import type { ReschedulePolicy } from "../shared/reschedule.ts";
+import type { ErrorKind } from "../shared/dynamics/errors.ts";
+import type { ReschedulePolicy } from "../shared/outbox/reschedule.ts";
 
 export type Outcome = "delivered" | ErrorKind;
 
@@ -27,7 +27,7 @@ function defaultOf(name: VariableName): number {
 /** The reschedule policy a deployment gets without overriding SYNC_*. */
 export function defaultReschedulePolicy(): ReschedulePolicy {
   return {
-    maxAttempts: defaultOf("SYNC_MAX_ATTEMPTS"),
+    maxRounds: defaultOf("SYNC_MAX_ROUNDS"),
     rescheduleBaseSeconds: defaultOf("SYNC_RESCHEDULE_BASE_SECONDS"),
     rescheduleCapSeconds: defaultOf("SYNC_RESCHEDULE_CAP_SECONDS"),
     maxAgeHours: defaultOf("SYNC_MAX_AGE_HOURS"),
@@ -85,7 +85,7 @@ export interface ScheduledRound {
 export function roundSchedule(policy: ReschedulePolicy): ScheduledRound[] {
   const rounds: ScheduledRound[] = [];
   let latest = 0;
-  for (let round = 1; round < policy.maxAttempts; round++) {
+  for (let round = 1; round < policy.maxRounds; round++) {
     const ceiling = Math.min(
       policy.rescheduleCapSeconds,
       policy.rescheduleBaseSeconds * 2 ** (round - 1),
@@ -139,7 +139,7 @@ export function deliveryMarkdown(): string {
     `${round.backoffCapMs} ms (full jitter), or the \`Retry-After\` of a 429/503 (up to ` +
     `${formatDuration(round.retryAfterCapMs / 1000)}).`,
     "",
-    `**The round schedule** (defaults; \`SYNC_MAX_ATTEMPTS\`, \`SYNC_RESCHEDULE_BASE_SECONDS\`, ` +
+    `**The round schedule** (defaults; \`SYNC_MAX_ROUNDS\`, \`SYNC_RESCHEDULE_BASE_SECONDS\`, ` +
     `\`SYNC_RESCHEDULE_CAP_SECONDS\`, \`SYNC_MAX_AGE_HOURS\` change it). After a failed round the ` +
     "event waits between half and all of the delay below (jittered), or what `Retry-After` " +
     "asked for:",
@@ -152,7 +152,7 @@ export function deliveryMarkdown(): string {
       } |`
     ),
     "",
-    `The event is dead-lettered (state \`failed\`) after round ${policy.maxAttempts}, or as soon ` +
+    `The event is dead-lettered (state \`failed\`) after round ${policy.maxRounds}, or as soon ` +
     `as its next round would start more than ${policy.maxAgeHours} h after the event was ` +
     "written, whichever comes first. A round refused before anything was sent (circuit breaker " +
     "open, no time left in the invocation) does not count.",

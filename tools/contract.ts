@@ -15,12 +15,16 @@ import {
   SyncStatusListQuery,
   SyncStatusPage,
   SyncStatusQuery,
-} from "../shared/api.ts";
-import { InboundEventV1, ListingChangedV1, ListingConfirmedV1 } from "../shared/inbound.ts";
-import { buildPayload, toJson, WebhookPayloadV1 } from "../shared/payload.ts";
+} from "../shared/contract/api.ts";
+import {
+  InboundEventV1,
+  ListingChangedV1,
+  ListingConfirmedV1,
+} from "../shared/contract/inbound.ts";
+import { buildPayload, toJson, WebhookPayloadV1 } from "../shared/contract/payload.ts";
 import { deliveryMarkdown, webhookResponses } from "./contract-delivery.ts";
 import { DART_MODEL_PATH, dartModels } from "./contract-dart.ts";
-import { coordinatorView } from "../shared/coordinator-errors.ts";
+import { coordinatorView } from "../shared/contract/coordinator-errors.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

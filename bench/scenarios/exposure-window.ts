@@ -6,7 +6,7 @@ import postgres from "postgres";
 import { startBenchStack } from "../bench-stack.ts";
 import { atMost, type Figure, figure, note } from "../results.ts";
 import { type Scenario, type ScenarioContext, sleep, waitFor } from "../scenario.ts";
-import { seedListedMentors } from "../seed.ts";
+import { seedSyncedMentors } from "../seed.ts";
 import { summarize } from "../stats.ts";
 
 const NAME = "1 exposure window";
@@ -22,7 +22,7 @@ export const exposureWindow: Scenario = {
     const sandbox = stack.sandbox!;
     const sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
     try {
-      const mentors = await seedListedMentors(stack.sql, WARM_UP + expiries);
+      const mentors = await seedSyncedMentors(stack.sql, WARM_UP + expiries);
       const windows: number[] = [];
       for (const [i, mentorId] of mentors.entries()) {
         // A random pause de-phases the expiries from the PGlite poll timer.

@@ -7,7 +7,7 @@ import { deliveryFeed, signedDeliveries } from "../inbound-deliveries.ts";
 import { type LoadResult, runLoad } from "../load.ts";
 import { atLeast, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import { seedListedMentors } from "../seed.ts";
+import { seedSyncedMentors } from "../seed.ts";
 import { median } from "../stats.ts";
 
 type Target = "product" | "bare";
@@ -33,7 +33,7 @@ export const inboundWebhooks: Scenario = {
     const { stack } = bench;
     const bare = await startBareServer({ ...stack.gatewayEnv, DB_POOL_MAX: pool });
     try {
-      const mentorIds = await seedListedMentors(stack.sql, 1_000);
+      const mentorIds = await seedSyncedMentors(stack.sql, 1_000);
       await stack.sql`analyze`;
       const figures: Figure[] = [];
       for (const duplicates of [false, true]) {

@@ -9,7 +9,7 @@ import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { seedStatusDataset } from "../seed.ts";
 import { configured } from "../../shared/config.ts";
-import { createCallerVerifier } from "../../shared/jwt.ts";
+import { createCallerVerifier } from "../../shared/http/jwt.ts";
 
 const NAME = "5 status queries";
 const CONNECTIONS = 8;

@@ -1,5 +1,5 @@
 import type { Runtime } from "../../shared/runtime.ts";
-import { createSyncEndpoint } from "../../shared/sync-endpoint.ts";
+import { createSyncEndpoint } from "../_shared/sync-endpoint.ts";
 import type { Need } from "../../shared/config.ts";
 
 /** What this function uses; nothing else has to be configured for it. */

@@ -1,13 +1,13 @@
 import { configured, type Need } from "../../shared/config.ts";
-import { createFunctionApp } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
-import { parseInboundEvent } from "../../shared/inbound.ts";
+import { createFunctionApp } from "../../shared/http/function-app.ts";
+import { jsonError } from "../../shared/http/http.ts";
+import { parseInboundEvent } from "../../shared/contract/inbound.ts";
 import { receiveInbound } from "../../shared/inbound-service.ts";
-import { createLogSampler } from "../../shared/log-sampler.ts";
-import { isJsonContentType } from "../../shared/media-type.ts";
-import { boundedBody, parsedBody } from "../../shared/request-body.ts";
+import { createLogSampler } from "../../shared/http/log-sampler.ts";
+import { isJsonContentType } from "../../shared/http/media-type.ts";
+import { boundedBody, parsedBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { verifyWebhook } from "../../shared/signer.ts";
+import { verifyWebhook } from "../../shared/contract/signer.ts";
 
 // Inbound webhooks from HLF Dynamics (verify_jwt = false: the HMAC signature authenticates).
 // Order matters: media type (JSON only, before reading anything), size limit, then the signature

@@ -1,4 +1,4 @@
-import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
 import { fetchHealth, toPrometheus } from "../../shared/health.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";

@@ -1,9 +1,9 @@
-import { ReconcileRequest } from "../../shared/api.ts";
+import { ReconcileRequest } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
-import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import { jsonError } from "../../shared/http/http.ts";
 import { reconcileListings } from "../../shared/reconcile.ts";
-import { jsonBody } from "../../shared/request-body.ts";
+import { jsonBody } from "../../shared/http/request-body.ts";
 import { reconcileSettings, type Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
 

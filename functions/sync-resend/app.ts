@@ -1,11 +1,15 @@
-import { type SyncRecoverResult, SyncResendRequest, type SyncResult } from "../../shared/api.ts";
-import { asCaller } from "../../shared/caller-context.ts";
-import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
-import { jsonBody } from "../../shared/request-body.ts";
-import { recoverDeadLetters, requestResend } from "../../shared/resend-queries.ts";
+import {
+  type SyncRecoverResult,
+  SyncResendRequest,
+  type SyncResult,
+} from "../../shared/contract/api.ts";
+import { asCaller } from "../../shared/http/caller-context.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import { jsonError } from "../../shared/http/http.ts";
+import { jsonBody } from "../../shared/http/request-body.ts";
+import { recoverDeadLetters, requestResend } from "../../shared/outbox/resend-queries.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { getEvent } from "../../shared/sync-queries.ts";
+import { getEvent } from "../../shared/outbox/sync-queries.ts";
 import type { Need } from "../../shared/config.ts";
 
 /** What this function uses (outbound: it dispatches the resent event at once). */

@@ -1,7 +1,7 @@
-import { SyncRetryRequest, type SyncRetryResult } from "../../shared/api.ts";
+import { SyncRetryRequest, type SyncRetryResult } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
-import { createFunctionApp, requireRole } from "../../shared/function-app.ts";
-import { jsonBody } from "../../shared/request-body.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import { jsonBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
 

@@ -1,12 +1,16 @@
 import type { Context } from "hono";
-import { SyncStatusQuery } from "../../shared/api.ts";
-import { createFunctionApp, type FunctionEnv, requireRole } from "../../shared/function-app.ts";
-import { jsonError } from "../../shared/http.ts";
-import { badRequest, jsonBody } from "../../shared/request-body.ts";
+import { SyncStatusQuery } from "../../shared/contract/api.ts";
+import {
+  createFunctionApp,
+  type FunctionEnv,
+  requireRole,
+} from "../../shared/http/function-app.ts";
+import { jsonError } from "../../shared/http/http.ts";
+import { badRequest, jsonBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { asCaller } from "../../shared/caller-context.ts";
+import { asCaller } from "../../shared/http/caller-context.ts";
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
-import { parseWith } from "../../shared/validation.ts";
+import { parseWith } from "../../shared/contract/validation.ts";
 import type { Need } from "../../shared/config.ts";
 
 /** What this function uses; nothing else has to be configured for it. */

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { type VariableName, VARIABLES } from "../../shared/config.ts";
 import { LOCAL_PROFILE } from "../env.ts";
-import { jsonError } from "../../shared/http.ts";
+import { jsonError } from "../../shared/http/http.ts";
 import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
 import { CONTROL_PREFIX, controlRoutes } from "./control.ts";
 import { codeForStatus, dataverseError } from "./dataverse.ts";

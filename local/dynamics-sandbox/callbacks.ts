@@ -1,9 +1,9 @@
 // After applying a change, Dynamics tells our `dynamics-webhook` function: a signed
 // `listing.confirmed` event, fire-and-forget with a few bounded retries. Failures are counted,
 // never thrown: the sandbox must keep serving whatever the callback target does.
-import { backoffDelay } from "../../shared/backoff.ts";
-import type { ListingConfirmedV1 } from "../../shared/inbound.ts";
-import { signatureHeaders } from "../../shared/signer.ts";
+import { backoffDelay } from "../../shared/dynamics/backoff.ts";
+import type { ListingConfirmedV1 } from "../../shared/contract/inbound.ts";
+import { signatureHeaders } from "../../shared/contract/signer.ts";
 import type { AppliedEvent, SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
 

@@ -3,10 +3,10 @@
 // sandbox listens on 127.0.0.1 and exists for tests and humans.
 import { Hono } from "hono";
 import { z } from "zod";
-import { jsonError } from "../../shared/http.ts";
-import { parseJsonWith } from "../../shared/validation.ts";
+import { jsonError } from "../../shared/http/http.ts";
+import { parseJsonWith } from "../../shared/contract/validation.ts";
 import { FaultList, targetOf } from "./faults.ts";
-import { Uuid } from "../../shared/validation.ts";
+import { Uuid } from "../../shared/contract/validation.ts";
 import { editListing, resetState, type SandboxConfig, type SandboxState } from "./state.ts";
 import type { SandboxEnv } from "./webhook-receiver.ts";
 

@@ -1,6 +1,6 @@
 // Error answers in Dataverse's shape: `{ "error": { "code": "0x…", "message": "…" } }` with OData
 // headers. The codes are the ones Dataverse uses for the same situations.
-import { errorBody } from "../../shared/http.ts";
+import { errorBody } from "../../shared/http/http.ts";
 
 export const DATAVERSE_CODES = {
   /** Missing privilege / not authorised. */

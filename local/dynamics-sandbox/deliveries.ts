@@ -1,7 +1,7 @@
 // What the inspector shows about each request to the webhook receiver: the headers (credentials
 // redacted), the body, whether the signature verified, any fault served, and the answer given.
 // Bounded: only the latest MAX_DELIVERIES are kept, so a mass-expiry run cannot grow it without end.
-import { REDACTED } from "../../shared/errors.ts";
+import { REDACTED } from "../../shared/dynamics/errors.ts";
 
 export const MAX_DELIVERIES = 200;
 const MAX_TEXT_CHARS = 8192;

@@ -1,7 +1,7 @@
 // Everything the sandbox remembers: its configuration, issued tokens, listings, the applied-event log,
 // pending faults, the throttle window and counters. Plain data plus small pure operations, so the
 // HTTP layer stays thin and tests can read the state directly.
-import type { WebhookPayloadV1 } from "../../shared/payload.ts";
+import type { WebhookPayloadV1 } from "../../shared/contract/payload.ts";
 import { type DeliveryLog, emptyDeliveryLog } from "./deliveries.ts";
 import type { Fault, FaultTarget } from "./faults.ts";
 

@@ -2,8 +2,8 @@
 // credentials, signature (on the raw bytes), payload schema, then idempotent apply by eventId.
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
-import { fromJson } from "../../shared/payload.ts";
-import { verifyWebhook } from "../../shared/signer.ts";
+import { fromJson } from "../../shared/contract/payload.ts";
+import { verifyWebhook } from "../../shared/contract/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
 import { beginDelivery, type DeliveryRecord, finishDelivery } from "./deliveries.ts";
 import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";

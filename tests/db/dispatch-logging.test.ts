@@ -2,13 +2,13 @@
 // summary line per batch, failed attempts and dead letters keep their own lines, and LOG_LEVEL=debug
 // brings back one line per attempt.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAttemptTally } from "../../shared/attempt-summary.ts";
-import type { AttemptRecord, DynamicsClient } from "../../shared/dynamics-client.ts";
-import { syncError } from "../../shared/errors.ts";
+import { createAttemptTally } from "../../shared/outbox/attempt-summary.ts";
+import type { AttemptRecord, DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
+import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { seedListedMentors, settleOutbox } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ function attempt(n: number, ok: boolean, durationMs: number): AttemptRecord {
 
 /** Each event: one delivered attempt, except `failing` events (one failed attempt, dead letter). */
 async function sweep(level: LogLevel, failing: number) {
-  await seedListedMentors(db.sql, EVENTS);
+  await seedMentorsWithPendingEvents(db.sql, EVENTS);
   let sent = 0;
   const client: DynamicsClient = {
     send: async (request) => {
@@ -46,7 +46,7 @@ async function sweep(level: LogLevel, failing: number) {
       await request.onAttempt?.(attempt(1, ok, 10 + sent));
       return ok ? { ok: true, status: 204, attempts: 1 } : {
         ok: false,
-        error: syncError("permanent", "http_400", "bad request", { status: 400 }),
+        error: deliveryFailure("permanent", "http_400", "bad request", { status: 400 }),
         attempts: 1,
       };
     },
@@ -61,7 +61,7 @@ async function sweep(level: LogLevel, failing: number) {
     enabled: true,
     signingSecret: "test-signing-secret",
     policy: {
-      maxAttempts: 3,
+      maxRounds: 3,
       rescheduleBaseSeconds: 60,
       rescheduleCapSeconds: 3600,
       maxAgeHours: 24,

@@ -1,7 +1,7 @@
 // The dispatcher's named queries against the real schema: leases, per-mentor order, lost leases,
 // and the hold/release/requeue transitions.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AttemptRecord } from "../../shared/dynamics-client.ts";
+import type { AttemptRecord } from "../../shared/dynamics/dynamics-client.ts";
 import {
   claimDueEvents,
   type ClaimedEvent,
@@ -10,7 +10,7 @@ import {
   holdDueEvents,
   releaseHeldEvents,
   requeueFailedEvents,
-} from "../../shared/sync-queries.ts";
+} from "../../shared/outbox/sync-queries.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 

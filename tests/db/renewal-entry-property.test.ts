@@ -2,7 +2,7 @@
 // accepts (so stored data can never make an event undeliverable).
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPayload } from "../../shared/payload.ts";
+import { buildPayload } from "../../shared/contract/payload.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { payloadInput } from "../support/payload-factory.ts";
 

@@ -1,8 +1,8 @@
 // The sync service over the real schema with a scripted Dynamics client: what a round's outcome does
 // to the event (refusals, Retry-After, dead letters) without any HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DynamicsClient, SendOutcome } from "../../shared/dynamics-client.ts";
-import { syncError } from "../../shared/errors.ts";
+import type { DynamicsClient, SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
+import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 beforeEach(() => settleOutbox(db.sql));
 
-function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
+function serviceAnswering(
+  outcome: SendOutcome,
+  now: () => number = Date.now,
+  enabled = true,
+) {
   const sent: string[] = [];
   const client: DynamicsClient = {
     send: (request) => {
@@ -31,10 +35,10 @@ function serviceAnswering(outcome: SendOutcome, now: () => number = Date.now) {
     client,
     log: createLogger("silent"),
     owner: "test-dispatcher",
-    enabled: true,
+    enabled,
     signingSecret: "test-signing-secret",
     policy: {
-      maxAttempts: 3,
+      maxRounds: 3,
       rescheduleBaseSeconds: 60,
       rescheduleCapSeconds: 3600,
       maxAgeHours: 24,
@@ -56,7 +60,7 @@ const eventRow = (mentorId: string) =>
 describe("sync service rounds", () => {
   it("gives a round refused for lack of budget back, due again at once", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const refused = syncError("retryable", "budget_exhausted", "time budget exhausted");
+    const refused = deliveryFailure("retryable", "budget_exhausted", "time budget exhausted");
     const { service } = serviceAnswering({ ok: false, error: refused, attempts: 0 });
     const counts = await service.dispatchDue();
     expect(counts).toMatchObject({ claimed: 1, retrying: 1 });
@@ -67,7 +71,7 @@ describe("sync service rounds", () => {
 
   it("comes back when Dynamics' Retry-After says, not after the long reschedule backoff", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const throttled = syncError("retryable", "http_429", "too many requests", {
+    const throttled = deliveryFailure("retryable", "http_429", "too many requests", {
       status: 429,
       retryAfterMs: 2_000,
     });
@@ -82,7 +86,7 @@ describe("sync service rounds", () => {
 
   it("dead-letters a permanent failure at once", async () => {
     const { mentorId } = await createListedMentor(db.sql);
-    const rejected = syncError("permanent", "http_422", "unprocessable", { status: 422 });
+    const rejected = deliveryFailure("permanent", "http_422", "unprocessable", { status: 422 });
     const { service } = serviceAnswering({ ok: false, error: rejected, attempts: 1 });
     expect(await service.dispatchDue()).toMatchObject({ failed: 1 });
     const [row] = await eventRow(mentorId);
@@ -103,5 +107,36 @@ describe("sync service rounds", () => {
     expect(late.sent).toEqual([]);
     const onTime = serviceAnswering({ ok: true, status: 204, attempts: 1 });
     expect(await onTime.service.dispatchDue()).toMatchObject({ claimed: 1, delivered: 1 });
+  });
+
+  it("leaves the pause hold and release of other mentors' events to the sweep", async () => {
+    const delivered: SendOutcome = { ok: true, status: 204, attempts: 1 };
+    const [direct, other] = [await createListedMentor(db.sql), await createListedMentor(db.sql)];
+    const states = async () =>
+      (await Promise.all([eventRow(direct.mentorId), eventRow(other.mentorId)])).map(([r]) =>
+        r.state
+      );
+    // Paused (flag off, no switch row): a direct call sends nothing and holds nothing.
+    const paused = serviceAnswering(delivered, Date.now, false);
+    expect(await paused.service.syncCertificationRenewed(direct.mentorId)).toMatchObject({
+      kind: "ok",
+      result: { state: "pending" },
+    });
+    expect({ sent: paused.sent, states: await states() }).toEqual({
+      sent: [],
+      states: ["pending", "pending"],
+    });
+    // The sweep holds both.
+    expect(await paused.service.dispatchDue()).toMatchObject({ held: 2, claimed: 0 });
+    // Resumed: a direct call releases nothing; the sweep releases and delivers the rest.
+    const resumed = serviceAnswering(delivered);
+    expect(await resumed.service.syncCertificationRenewed(direct.mentorId)).toMatchObject({
+      result: { state: "held" },
+    });
+    expect({ sent: resumed.sent, states: await states() }).toEqual({
+      sent: [],
+      states: ["held", "held"],
+    });
+    expect(await resumed.service.dispatchDue()).toMatchObject({ released: 2, delivered: 2 });
   });
 });

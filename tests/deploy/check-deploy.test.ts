@@ -15,7 +15,7 @@ import { sandboxControl } from "../../local/dynamics-sandbox/control-client.ts";
 import { type RunningSandbox, startSandbox } from "../../local/dynamics-sandbox/server.ts";
 import { applyStandIn, prepareDatabase } from "../../local/db/prepare.ts";
 import { parseFunctionManifest } from "../../local/function-manifest.ts";
-import { signatureHeaders } from "../../shared/signer.ts";
+import { signatureHeaders } from "../../shared/contract/signer.ts";
 import {
   createChapter,
   createCoordinator,

@@ -69,4 +69,13 @@ describe("functions gateway", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
   });
+
+  // Runs after the requests above: Deno prints its legacy-abort warning once per process, when a
+  // served request whose signal was read completes successfully.
+  it("leaves Deno.serve's legacy request.signal warning off the gateway's output", async () => {
+    const ok = await call("sync-retry", { headers: { apikey: t.stack.serviceRoleKey } });
+    expect(ok.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.lines.filter((line) => line.includes("request.signal"))).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
 // the gateway with the functions under Deno.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signatureHeaders } from "../../shared/signer.ts";
+import { signatureHeaders } from "../../shared/contract/signer.ts";
 import {
   createChapter,
   createCoordinator,

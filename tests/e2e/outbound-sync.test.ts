@@ -12,7 +12,7 @@ import { eventually, startTestStack, type TestStack } from "../support/stack.ts"
 let t: TestStack;
 
 beforeAll(async () => {
-  t = await startTestStack({ env: { SYNC_MAX_ATTEMPTS: "3" } });
+  t = await startTestStack({ env: { SYNC_MAX_ROUNDS: "3" } });
 });
 afterAll(async () => {
   await t?.close();
@@ -140,7 +140,7 @@ describe("outbound sync", () => {
       const [e] = (await events(mentorId)).slice(-1);
       return e.state === "failed" ? e : undefined;
     }, { timeoutMs: 20_000, everyMs: 200 });
-    // SYNC_MAX_ATTEMPTS=3 rounds of 1 + DYNAMICS_MAX_RETRIES=3 attempts each.
+    // SYNC_MAX_ROUNDS=3 rounds of 1 + DYNAMICS_MAX_RETRIES=3 attempts each.
     expect(failed.attempts).toBe(12);
     expect(
       await t.db

@@ -2,13 +2,10 @@
 // backoff and Retry-After waits are recorded, not waited for. Every case checks the attempt count,
 // the attempt records and that the sandbox's counters agree.
 import { describe, expect, it } from "vitest";
-import {
-  type AttemptRecord,
-  createDynamicsClient,
-  type DynamicsClientOptions,
-} from "../../shared/dynamics-client.ts";
-import { toJson } from "../../shared/payload.ts";
-import { outboundHeaders } from "../../shared/signer.ts";
+import { type AttemptRecord, createDynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
+import { toJson } from "../../shared/contract/payload.ts";
+import { outboundHeaders } from "../../shared/contract/signer.ts";
+import type { ClientOverrides } from "../support/config-defaults.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import { payload } from "../support/payload-factory.ts";
 import {
@@ -21,7 +18,7 @@ import {
 
 const sandbox = useTestSandbox();
 
-function setup(overrides: Partial<DynamicsClientOptions> = {}) {
+function setup(overrides: Partial<ClientOverrides> = {}) {
   const clock = createFakeClock();
   const client = createDynamicsClient(
     sandbox().clientOptions({

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toJson } from "../../shared/payload.ts";
-import { outboundHeaders } from "../../shared/signer.ts";
+import { toJson } from "../../shared/contract/payload.ts";
+import { outboundHeaders } from "../../shared/contract/signer.ts";
 import { payload } from "../support/payload-factory.ts";
 import {
   startTestSandbox,

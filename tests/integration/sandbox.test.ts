@@ -4,9 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSandboxApp, LISTINGS_PATH } from "../../local/dynamics-sandbox/app.ts";
-import { parseInboundEvent } from "../../shared/inbound.ts";
-import { toJson, type WebhookPayloadV1 } from "../../shared/payload.ts";
-import { outboundHeaders, verifyWebhook } from "../../shared/signer.ts";
+import { parseInboundEvent } from "../../shared/contract/inbound.ts";
+import { toJson, type WebhookPayloadV1 } from "../../shared/contract/payload.ts";
+import { outboundHeaders, verifyWebhook } from "../../shared/contract/signer.ts";
 import { payload } from "../support/payload-factory.ts";
 import {
   startTestSandbox,
@@ -17,6 +17,7 @@ import {
   TEST_SIGNING_SECRET,
   useTestSandbox,
 } from "../support/sandbox.ts";
+import { defaults } from "../support/config-defaults.ts";
 
 const sandbox = useTestSandbox();
 
@@ -492,6 +493,7 @@ describe("signed callbacks to dynamics-webhook", () => {
         const check = await verifyWebhook(new Uint8Array(body), headers, {
           secrets: [CALLBACK_SECRET],
           nowSeconds: Date.now() / 1000,
+          toleranceSeconds: defaults.inbound.toleranceSeconds,
         });
         received.push({ status: answer, body: body.toString(), verified: check.ok });
         res.writeHead(answer).end();

@@ -1,5 +1,5 @@
 // Reliability promise: nothing is lost across crashes of a dispatcher. The standalone dispatcher
-// (local/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
+// (worker/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
 // random moments, ten times, and restarted each time; then every event is delivered, the sandbox
 // applied each exactly once (a re-delivery after a crash carried the same eventId, so the sandbox
 // recognised it as a duplicate), and the outbox, status rows and sandbox agree. A second test
@@ -18,7 +18,7 @@ import {
   openEvents,
   useDispatchFixture,
 } from "../reliability/dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const onPostgres = loadConfig().database?.url !== undefined;
 
@@ -35,14 +35,14 @@ interface DispatcherProcess {
   lines: string[];
 }
 
-/** Starts local/dispatcher.ts under Deno; resolves once it logged that it started. */
+/** Starts worker/dispatcher.ts under Deno; resolves once it logged that it started. */
 async function startDispatcher(): Promise<DispatcherProcess> {
   const env = dispatchEnv(t.db.url, t.sandbox, {
     SYNC_LEASE_SECONDS: LEASE_SECONDS,
     DB_POOL_MAX: "4",
     LOG_LEVEL: "info",
   });
-  const child = spawnDeno("local/dispatcher.ts", ["--idle-ms=20"], {
+  const child = spawnDeno("worker/dispatcher.ts", ["--idle-ms=20"], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...env,
@@ -102,7 +102,7 @@ async function expectNothingLost(mentorIds: string[]): Promise<void> {
 
 describe("dispatcher crashes", () => {
   it(`SIGKILL at random moments, ${CRASHES} times, over ${EVENTS} events: none lost`, async () => {
-    const mentorIds = await seedListedMentors(t.db.sql, EVENTS);
+    const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, EVENTS);
     const killedAt: { afterMs: number; delivered: number }[] = [];
     for (let crash = 0; crash < CRASHES; crash++) {
       const p = await startDispatcher();
@@ -125,7 +125,7 @@ describe("dispatcher crashes", () => {
   it.runIf(onPostgres)(
     `database connections killed ${CRASHES} times mid-batch: the worker recovers, none lost`,
     async () => {
-      const mentorIds = await seedListedMentors(t.db.sql, EVENTS / 2);
+      const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, EVENTS / 2);
       const p = await startDispatcher();
       let terminated = 0;
       for (let crash = 0; crash < CRASHES; crash++) {

@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import { createLogger } from "../../shared/logger.ts";
 import { reconcileListings } from "../../shared/reconcile.ts";
 import { dynamicsClientFor, reconcileSettings } from "../../shared/runtime.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 import {
   createDispatcher,
   dispatchConfig,
@@ -22,7 +22,7 @@ const LOST = MENTORS / 20;
 it(`${MENTORS} expiries, ${LOST} silently lost: one run finds them all in a few page reads`, async () => {
   const config = dispatchConfig(fx.db.url, fx.sandbox, { SYNC_BATCH_SIZE: "500" });
   const dispatcher = createDispatcher(config, fx.db.sql, "reconcile-long");
-  const mentors = await seedListedMentors(fx.db.sql, MENTORS);
+  const mentors = await seedMentorsWithPendingEvents(fx.db.sql, MENTORS);
   await drain(fx.db.sql, [dispatcher], { timeoutMs: 240_000 });
   await fx.sandbox.control.faults({
     kind: "silent_loss",

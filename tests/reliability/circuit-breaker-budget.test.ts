@@ -1,11 +1,11 @@
 // Regression: a round the open circuit breaker refuses sends nothing, so it is neither an attempt
 // (no audit row, attempts unchanged) nor a spent round of the event's dead-letter budget. Before
-// the fix the refusal was reported as an attempt and counted as a round: with SYNC_MAX_ATTEMPTS=1
+// the fix the refusal was reported as an attempt and counted as a round: with SYNC_MAX_ROUNDS=1
 // an event was dead-lettered by its first refusal without Dynamics ever seeing it.
 import { expect, it } from "vitest";
 import { dynamicsClientFor } from "../../shared/runtime.ts";
 import { createDispatcher, dispatchConfig, useDispatchFixture } from "./dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const fixture = useDispatchFixture();
 
@@ -26,7 +26,7 @@ it("refused rounds are not attempts and do not spend the dead-letter budget", as
     DYNAMICS_CIRCUIT_THRESHOLD: "2",
     DYNAMICS_CIRCUIT_COOLDOWN_MS: "600000",
     DYNAMICS_MAX_RETRIES: "0",
-    SYNC_MAX_ATTEMPTS: "1",
+    SYNC_MAX_ROUNDS: "1",
   });
   const client = dynamicsClientFor(config);
   // Two outage answers open this client's breaker for ten minutes.
@@ -36,7 +36,7 @@ it("refused rounds are not attempts and do not spend the dead-letter budget", as
   }
   expect(client.circuitState()).toBe("open");
 
-  const [mentorId] = await seedListedMentors(db.sql, 1);
+  const [mentorId] = await seedMentorsWithPendingEvents(db.sql, 1);
   const refusing = createDispatcher(config, db.sql, "refusing", client);
   for (let round = 0; round < 3; round++) {
     await db

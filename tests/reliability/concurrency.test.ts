@@ -5,7 +5,7 @@
 // The flapping mentor runs on both engines (one dispatcher racing the writes on PGlite).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config.ts";
-import { claimDueEvents, finishRounds } from "../../shared/sync-queries.ts";
+import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
 import type { SyncService } from "../../shared/sync-service.ts";
 import {
   appendEventChains,
@@ -20,7 +20,7 @@ import {
   renewMentors,
   useDispatchFixture,
 } from "./dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const onPostgres = loadConfig().database?.url !== undefined;
 
@@ -58,7 +58,7 @@ async function exactlyOnce(mentorIds: string[], events: number) {
 
 describe.runIf(onPostgres)("several dispatchers, real Postgres", () => {
   it("two dispatchers over the same 1,000 events: each delivered exactly once", async () => {
-    const mentorIds = await seedListedMentors(t.db.sql, 1000);
+    const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, 1000);
     const figures = await drain(t.db.sql, dispatchers(2), { timeoutMs: 25_000 });
     expect(figures).toMatchObject({ delivered: 1000, lostLeases: 0, failed: 0 });
     await exactlyOnce(mentorIds, 1000);
@@ -68,8 +68,8 @@ describe.runIf(onPostgres)("several dispatchers, real Postgres", () => {
   it("four dispatchers over the same 5,000 events: exactly once, per-mentor order held", async () => {
     // 3,750 mentors with one event and 250 with a chain of five (listing, then four changes
     // queued behind it): 5,000 events, of which 1,250 must be applied in their mentor's order.
-    const single = await seedListedMentors(t.db.sql, 3750);
-    const chained = await seedListedMentors(t.db.sql, 250);
+    const single = await seedMentorsWithPendingEvents(t.db.sql, 3750);
+    const chained = await seedMentorsWithPendingEvents(t.db.sql, 250);
     await appendEventChains(t.db.sql, chained, 4);
     const mentorIds = [...single, ...chained];
     const figures = await drain(t.db.sql, dispatchers(4), { timeoutMs: 25_000 });
@@ -85,7 +85,7 @@ describe.runIf(onPostgres)("a dispatcher that lost its leases mid-delivery, real
   // The stale dispatcher and the two that take over have their own sessions (on PGlite two
   // dispatchers in the one session deliver some events twice, with or without this scenario).
   it("writes no result over the new owner's: 200 events stay delivered exactly once", async () => {
-    const mentorIds = await seedListedMentors(t.db.sql, 200);
+    const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, 200);
     const stale = t.db.connect({ max: 1 });
     const claimed = await claimDueEvents(stale, { owner: "stale", leaseSeconds: 60, limit: 1000 });
     expect(claimed.filter((e) => mentorIds.includes(e.mentorId))).toHaveLength(200);
@@ -133,7 +133,7 @@ describe.runIf(onPostgres)("a dispatcher that lost its leases mid-delivery, real
 
 describe("a flapping mentor", () => {
   it("expired and renewed 20 times in quick succession while dispatching ends listed", async () => {
-    const [mentorId] = await seedListedMentors(t.db.sql, 1);
+    const [mentorId] = await seedMentorsWithPendingEvents(t.db.sql, 1);
     const workers = dispatchers(onPostgres ? 4 : 1);
     const stop = new AbortController();
     const background = keepDispatching(workers, stop.signal);

@@ -5,10 +5,11 @@ import type postgres from "postgres";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type Config, loadConfig } from "../../shared/config.ts";
 import { LOCAL_PROFILE } from "../../local/env.ts";
-import type { DynamicsClient } from "../../shared/dynamics-client.ts";
+import type { DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { dynamicsClientFor, syncServiceFor } from "../../shared/runtime.ts";
-import type { DispatchCounts, SyncService } from "../../shared/sync-service.ts";
+import type { DispatchCounts } from "../../shared/outbox/dispatcher.ts";
+import type { SyncService } from "../../shared/sync-service.ts";
 import type { SandboxState } from "../../local/dynamics-sandbox/state.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import {
@@ -63,7 +64,7 @@ export const FAST_DISPATCH: Record<string, string> = {
   SYNC_BATCH_SIZE: "100",
   SYNC_CONCURRENCY: "16",
   SYNC_LEASE_SECONDS: "30",
-  SYNC_MAX_ATTEMPTS: "50",
+  SYNC_MAX_ROUNDS: "50",
   SYNC_RESCHEDULE_BASE_SECONDS: "1",
   SYNC_RESCHEDULE_CAP_SECONDS: "2",
   LOG_LEVEL: "silent",

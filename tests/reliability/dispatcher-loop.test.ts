@@ -1,10 +1,10 @@
-// The standalone dispatcher's loop (local/dispatcher.ts) without a database: it keeps going after a
+// The standalone dispatcher's loop (worker/dispatcher.ts) without a database: it keeps going after a
 // failed round, pauses only when idle or after a failure, and stops when its signal aborts. The
 // process itself is exercised by tests/long/crash-safety.test.ts.
 import { describe, expect, it } from "vitest";
-import { createWakeablePause, parseIdleMs, runDispatcherLoop } from "../../local/dispatcher.ts";
+import { createWakeablePause, parseIdleMs, runDispatcherLoop } from "../../worker/dispatcher.ts";
 import { createLogger } from "../../shared/logger.ts";
-import type { DispatchCounts } from "../../shared/sync-service.ts";
+import type { DispatchCounts } from "../../shared/outbox/dispatcher.ts";
 
 const counts = (claimed: number): DispatchCounts => ({
   claimed,

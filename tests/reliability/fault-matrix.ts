@@ -18,7 +18,7 @@ import {
   expireMentors,
   useDispatchFixture,
 } from "./dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 interface FaultCase {
   name: string;
@@ -151,7 +151,7 @@ export function registerFaultMatrix(
 
   async function run(c: FaultCase): Promise<MatrixRun> {
     const { db, sandbox } = fixture;
-    const mentorIds = await seedListedMentors(db.sql, events);
+    const mentorIds = await seedMentorsWithPendingEvents(db.sql, events);
     await expireMentors(db.sql, mentorIds.slice(0, events / 2));
     // A fresh dispatcher per case: its own token cache and circuit breaker.
     const config = dispatchConfig(db.url, sandbox, c.env);

@@ -3,7 +3,7 @@
 // checked by removing the guard by hand; see RELIABILITY.md, "Guards and the tests that catch them").
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { receiveInbound } from "../../shared/inbound-service.ts";
-import { requeueFailedEvents } from "../../shared/sync-queries.ts";
+import { requeueFailedEvents } from "../../shared/outbox/sync-queries.ts";
 import { asRole, claims, createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 import {

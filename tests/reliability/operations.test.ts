@@ -144,7 +144,7 @@ describe("alerts", () => {
     const coordA = await createCoordinator(fx.db.sql, [chapterA.id]);
     const coordB = await createCoordinator(fx.db.sql, [chapterB.id]);
     const mentor = await createListedMentor(fx.db.sql, { chapterIds: [chapterA.id] });
-    const cfg = config({ SYNC_MAX_ATTEMPTS: "1" });
+    const cfg = config({ SYNC_MAX_ROUNDS: "1" });
     const dispatcher = createDispatcher(cfg, fx.db.sql, "dead-letter");
     await fx.sandbox.control.faults({ kind: "status", status: 400 });
     await drain(fx.db.sql, [dispatcher]);
@@ -178,7 +178,7 @@ describe("alerts", () => {
   });
 
   it("a failing alert endpoint is retried later and never blocks dispatch", async () => {
-    const cfg = config({ SYNC_MAX_ATTEMPTS: "1", ALERT_WEBHOOK_URL: "http://127.0.0.1:9/down" });
+    const cfg = config({ SYNC_MAX_ROUNDS: "1", ALERT_WEBHOOK_URL: "http://127.0.0.1:9/down" });
     await createListedMentor(fx.db.sql);
     await fx.sandbox.control.faults({ kind: "status", status: 422 });
     await drain(fx.db.sql, [createDispatcher(cfg, fx.db.sql, "alert-down")]);
@@ -236,7 +236,7 @@ describe("alerts", () => {
 
 describe("health", () => {
   it("one snapshot of backlog, attempts, pause, reconciliation and alerts; Prometheus text", async () => {
-    const cfg = config({ SYNC_MAX_ATTEMPTS: "1" });
+    const cfg = config({ SYNC_MAX_ROUNDS: "1" });
     const dispatcher = createDispatcher(cfg, fx.db.sql, "health");
     await createListedMentor(fx.db.sql);
     await drain(fx.db.sql, [dispatcher]);

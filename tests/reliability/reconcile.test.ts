@@ -3,13 +3,17 @@
 // outbox; a run resumes at its cursor across invocations; a failed read is recorded, not hidden.
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../functions/sync-reconcile/app.ts";
-import { createCallerVerifier } from "../../shared/jwt.ts";
+import { createCallerVerifier } from "../../shared/http/jwt.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Config } from "../../shared/config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { reconcileListings, type ReconcileRun } from "../../shared/reconcile.ts";
 import { dynamicsClientFor, reconcileSettings } from "../../shared/runtime.ts";
-import { createListedMentor, seedListedMentors, settleOutbox } from "../support/factories.ts";
+import {
+  createListedMentor,
+  seedMentorsWithPendingEvents,
+  settleOutbox,
+} from "../support/factories.ts";
 import {
   consistencyProblems,
   createDispatcher,
@@ -60,7 +64,7 @@ describe("sync-reconcile against the portal's listings", () => {
   it(
     "a mass expiry with 5 % of removals silently lost agrees everywhere after one run",
     async () => {
-      const mentors = await seedListedMentors(fx.db.sql, 1_000);
+      const mentors = await seedMentorsWithPendingEvents(fx.db.sql, 1_000);
       const dispatcher = createDispatcher(config(), fx.db.sql, "reconcile-mass");
       await drain(fx.db.sql, [dispatcher]);
       await fx.sandbox.control.faults({
@@ -153,7 +157,7 @@ describe("sync-reconcile against the portal's listings", () => {
 
   it("resumes at its cursor when a run needs more than one invocation", async () => {
     await settleOutbox(fx.db.sql);
-    const mentors = await seedListedMentors(fx.db.sql, 30);
+    const mentors = await seedMentorsWithPendingEvents(fx.db.sql, 30);
     await settleOutbox(fx.db.sql);
     // The portal has none of them yet: 30 mentors we list that it lacks.
     const cfg = config({ RECONCILE_PAGE_SIZE: "2", RECONCILE_MAX_PAGES: "1" });

@@ -75,7 +75,7 @@ describe.each(RUNS)("secrets stay secret ($mode)", (run) => {
   };
 
   beforeAll(async () => {
-    t = await startTestStack({ env: { ...run.env, SYNC_MAX_ATTEMPTS: "2" } });
+    t = await startTestStack({ env: { ...run.env, SYNC_MAX_ROUNDS: "2" } });
   });
   afterAll(async () => {
     await t?.close();

@@ -4,13 +4,13 @@
 // the events were eventually dead-lettered without Dynamics ever seeing them.
 import { expect, it } from "vitest";
 import { createDispatcher, dispatchConfig, useDispatchFixture } from "./dispatch-harness.ts";
-import { seedListedMentors } from "../support/factories.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
 const fixture = useDispatchFixture();
 
 it.each(["1", "5"])("a %s s lease still leaves time to deliver", async (leaseSeconds) => {
   const { db, sandbox } = fixture;
-  const mentorIds = await seedListedMentors(db.sql, 3);
+  const mentorIds = await seedMentorsWithPendingEvents(db.sql, 3);
   const config = dispatchConfig(db.url, sandbox, { SYNC_LEASE_SECONDS: leaseSeconds });
   const dispatcher = createDispatcher(config, db.sql, `lease-${leaseSeconds}`);
   expect(await dispatcher.dispatchDue()).toMatchObject({ claimed: 3, delivered: 3, retrying: 0 });

@@ -16,7 +16,7 @@ import { inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
 import { loadConfig } from "../../shared/config.ts";
-import { asCaller } from "../../shared/caller-context.ts";
+import { asCaller } from "../../shared/http/caller-context.ts";
 
 export type Engine = "pglite" | "postgres";
 

@@ -148,8 +148,14 @@ async function seedCertifiedMentors(
     returning mentor_id as "mentorId", id as "certificationId"`;
 }
 
-/** `count` listed mentors, seeded set-based; each listing writes one `renewed` event. */
-export async function seedListedMentors(sql: postgres.Sql, count: number): Promise<string[]> {
+/**
+ * `count` listed mentors, seeded set-based through the triggers: each listing writes one pending
+ * `renewed` event (bench's seedSyncedMentors writes synced mentors without events).
+ */
+export async function seedMentorsWithPendingEvents(
+  sql: postgres.Sql,
+  count: number,
+): Promise<string[]> {
   return (await seedCertifiedMentors(sql, count, "1 year")).map((r) => r.mentorId);
 }
 

@@ -2,11 +2,11 @@
 // over a test database for in-process requests, and the row counts that prove "nothing written".
 import type postgres from "postgres";
 import { type Env, loadConfig } from "../../shared/config.ts";
-import { createCallerVerifier } from "../../shared/jwt.ts";
+import { createCallerVerifier } from "../../shared/http/jwt.ts";
 import { LOCAL_PROFILE } from "../../local/env.ts";
 import { createLogger } from "../../shared/logger.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { HLF_SIGNATURE_HEADER, signatureHeaders } from "../../shared/signer.ts";
+import { HLF_SIGNATURE_HEADER, signatureHeaders } from "../../shared/contract/signer.ts";
 import type { TestDatabase } from "./db.ts";
 
 export const INBOUND_SECRET = "inbound-test-secret-4kQ9zR";

@@ -4,8 +4,8 @@ import {
   type BuildPayloadInput,
   type RenewalRecord,
   type WebhookPayloadV1,
-} from "../../shared/payload.ts";
-import type { ListingChangedV1, ListingConfirmedV1 } from "../../shared/inbound.ts";
+} from "../../shared/contract/payload.ts";
+import type { ListingChangedV1, ListingConfirmedV1 } from "../../shared/contract/inbound.ts";
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 365 * DAY_MS;

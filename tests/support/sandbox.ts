@@ -9,7 +9,8 @@ import {
   startSandbox,
   type StartSandboxOptions,
 } from "../../local/dynamics-sandbox/server.ts";
-import type { DynamicsClientOptions } from "../../shared/dynamics-client.ts";
+import type { DynamicsClientOptions } from "../../shared/dynamics/dynamics-client.ts";
+import { type ClientOverrides, refreshSkewSeconds, withClientDefaults } from "./config-defaults.ts";
 
 export const TEST_CLIENT_ID = "hlf-sync-test";
 export const TEST_CLIENT_SECRET = "test-client-secret-Zq8vK2";
@@ -20,8 +21,8 @@ export const TEST_SCOPE = "https://hlf-sandbox.crm4.dynamics.com/.default";
 
 export interface TestSandbox extends RunningSandbox {
   control: SandboxControl;
-  /** Client options for this sandbox in oauth2 mode; override anything. */
-  clientOptions(overrides?: Partial<DynamicsClientOptions>): DynamicsClientOptions;
+  /** Client options for this sandbox in oauth2 mode, over the configured defaults; override anything. */
+  clientOptions(overrides?: Partial<ClientOverrides>): DynamicsClientOptions;
 }
 
 export async function startTestSandbox(options: StartSandboxOptions = {}): Promise<TestSandbox> {
@@ -37,17 +38,19 @@ export async function startTestSandbox(options: StartSandboxOptions = {}): Promi
   return {
     ...sandbox,
     control: sandboxControl(sandbox.url),
-    clientOptions: (overrides = {}) => ({
-      webhookUrl: sandbox.webhookUrl,
-      auth: {
-        mode: "oauth2",
-        tokenUrl: sandbox.tokenUrl,
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        scope: TEST_SCOPE,
-      },
-      ...overrides,
-    }),
+    clientOptions: (overrides = {}) =>
+      withClientDefaults({
+        webhookUrl: sandbox.webhookUrl,
+        auth: {
+          mode: "oauth2",
+          tokenUrl: sandbox.tokenUrl,
+          clientId: TEST_CLIENT_ID,
+          clientSecret: TEST_CLIENT_SECRET,
+          scope: TEST_SCOPE,
+          refreshSkewSeconds,
+        },
+        ...overrides,
+      }),
   };
 }
 

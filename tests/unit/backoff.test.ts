@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "../../shared/backoff.ts";
+import { backoffCeiling, backoffDelay } from "../../shared/dynamics/backoff.ts";
+import { defaults } from "../support/config-defaults.ts";
 
 const OPTIONS = { baseDelayMs: 250, maxDelayMs: 10_000 };
 
@@ -14,10 +15,11 @@ describe("backoffCeiling", () => {
     expect(backoffCeiling(5000, OPTIONS)).toBe(10_000);
   });
 
-  it("defaults to base 250 ms and cap 10 s", () => {
-    expect(DEFAULT_BACKOFF).toEqual({ baseDelayMs: 250, maxDelayMs: 10_000 });
-    expect(backoffCeiling(0)).toBe(250);
-    expect(backoffCeiling(10)).toBe(10_000);
+  it("is configured by default with base 250 ms and cap 10 s", () => {
+    const { baseDelayMs, maxDelayMs } = defaults.dynamics.retry;
+    expect({ baseDelayMs, maxDelayMs }).toEqual({ baseDelayMs: 250, maxDelayMs: 10_000 });
+    expect(backoffCeiling(0, defaults.dynamics.retry)).toBe(250);
+    expect(backoffCeiling(10, defaults.dynamics.retry)).toBe(10_000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createCircuitBreaker } from "../../shared/circuit-breaker.ts";
+import { createCircuitBreaker } from "../../shared/dynamics/circuit-breaker.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 
 function breaker(failureThreshold = 3, cooldownMs = 1000) {

@@ -5,7 +5,7 @@ import {
   httpError,
   RETRYABLE_STATUSES,
   summarizeBody,
-} from "../../shared/classify.ts";
+} from "../../shared/dynamics/classify.ts";
 
 describe("classifyStatus", () => {
   it.each([200, 201, 202, 204, 299])("%i is delivered", (status) => {

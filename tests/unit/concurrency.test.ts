@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapWithConcurrency } from "../../shared/concurrency.ts";
+import { mapWithConcurrency } from "../../shared/outbox/concurrency.ts";
 
 describe("mapWithConcurrency", () => {
   it("keeps input order and never runs more than the limit at once", async () => {

@@ -8,10 +8,14 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { buildContractFiles, EXAMPLES, README_PATH } from "../../tools/contract.ts";
 import { DART_MODEL_PATH } from "../../tools/contract-dart.ts";
-import { classifyStatus } from "../../shared/classify.ts";
-import { mentorIdFromSyncRequest, SyncRequest, SyncStatusQuery } from "../../shared/api.ts";
-import { fromJson } from "../../shared/payload.ts";
-import { parseWith } from "../../shared/validation.ts";
+import { classifyStatus } from "../../shared/dynamics/classify.ts";
+import {
+  mentorIdFromSyncRequest,
+  SyncRequest,
+  SyncStatusQuery,
+} from "../../shared/contract/api.ts";
+import { fromJson } from "../../shared/contract/payload.ts";
+import { parseWith } from "../../shared/contract/validation.ts";
 import golden from "../fixtures/golden-vectors.json" with { type: "json" };
 import {
   FIXED_EVENT_ID,

@@ -3,7 +3,7 @@ import {
   coordinatorErrorCode,
   coordinatorView,
   type StatusFacts,
-} from "../../shared/coordinator-errors.ts";
+} from "../../shared/contract/coordinator-errors.ts";
 
 const now = new Date("2026-11-23T13:50:00.000Z");
 const facts = (f: Partial<StatusFacts>): StatusFacts => ({

@@ -3,10 +3,12 @@ import {
   createAuthProvider,
   type DynamicsAuthOptions,
   parseTokenResponse,
-} from "../../shared/dynamics-auth.ts";
+} from "../../shared/dynamics/dynamics-auth.ts";
+import { defaults, refreshSkewSeconds } from "../support/config-defaults.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import { fakeFetch, hangUntilAborted, json, networkFailure } from "../support/fake-fetch.ts";
 
+const { attemptTimeoutMs: timeoutMs } = defaults.dynamics;
 const SECRET = "client-secret-Qw7pL0";
 const OAUTH: Extract<DynamicsAuthOptions, { mode: "oauth2" }> = {
   mode: "oauth2",
@@ -14,6 +16,7 @@ const OAUTH: Extract<DynamicsAuthOptions, { mode: "oauth2" }> = {
   clientId: "client-1",
   clientSecret: SECRET,
   scope: "https://org.crm4.dynamics.com/.default",
+  refreshSkewSeconds,
 };
 
 /** A token endpoint issuing tok-1, tok-2... with the given lifetime. */
@@ -25,7 +28,9 @@ function tokenEndpoint(expiresIn = 3600) {
 
 describe("apikey mode", () => {
   it("sends the configured header and cannot be refreshed", async () => {
-    const auth = createAuthProvider({ mode: "apikey", header: "x-api-key", key: "key-123456" });
+    const auth = createAuthProvider({ mode: "apikey", header: "x-api-key", key: "key-123456" }, {
+      timeoutMs,
+    });
     expect(await auth.authorize()).toEqual({
       ok: true,
       headers: { "x-api-key": "key-123456" },
@@ -39,7 +44,7 @@ describe("apikey mode", () => {
 describe("oauth2 client credentials", () => {
   it("posts Entra's form fields and returns a bearer header", async () => {
     const fetch = tokenEndpoint();
-    const auth = createAuthProvider(OAUTH, { fetch });
+    const auth = createAuthProvider(OAUTH, { fetch, timeoutMs });
     expect(await auth.authorize()).toEqual({
       ok: true,
       headers: { Authorization: "Bearer tok-1" },
@@ -63,6 +68,7 @@ describe("oauth2 client credentials", () => {
     const auth = createAuthProvider({ ...OAUTH, refreshSkewSeconds: 120 }, {
       fetch,
       now: clock.now,
+      timeoutMs,
     });
     await auth.authorize();
     clock.advance((3600 - 120) * 1000 - 1);
@@ -78,6 +84,7 @@ describe("oauth2 client credentials", () => {
     const auth = createAuthProvider({ ...OAUTH, refreshSkewSeconds: 300 }, {
       fetch,
       now: clock.now,
+      timeoutMs,
     });
     await auth.authorize();
     clock.advance(29_999);
@@ -93,7 +100,7 @@ describe("oauth2 client credentials", () => {
       await gate;
       return json({ token_type: "Bearer", expires_in: 3600, access_token: "tok-shared" });
     });
-    const auth = createAuthProvider(OAUTH, { fetch });
+    const auth = createAuthProvider(OAUTH, { fetch, timeoutMs });
     const pending = Array.from({ length: 25 }, () => auth.authorize());
     release();
     const results = await Promise.all(pending);
@@ -103,7 +110,7 @@ describe("oauth2 client credentials", () => {
 
   it("drops a rejected token only if it is still the cached one", async () => {
     const fetch = tokenEndpoint();
-    const auth = createAuthProvider(OAUTH, { fetch });
+    const auth = createAuthProvider(OAUTH, { fetch, timeoutMs });
     await auth.authorize();
     expect(auth.invalidate("some-older-token")).toBe(true);
     expect(await auth.authorize()).toMatchObject({ credential: "tok-1" });
@@ -125,7 +132,7 @@ describe("oauth2 client credentials", () => {
         )
         : json({ token_type: "Bearer", expires_in: 3600, access_token: "tok-ok" })
     );
-    const auth = createAuthProvider(OAUTH, { fetch });
+    const auth = createAuthProvider(OAUTH, { fetch, timeoutMs });
     const failed = await auth.authorize();
     expect(failed).toEqual({
       ok: false,
@@ -145,6 +152,7 @@ describe("oauth2 client credentials", () => {
       fetch: fakeFetch(() => {
         throw networkFailure("ECONNREFUSED");
       }),
+      timeoutMs,
     });
     expect(await down.authorize()).toMatchObject({
       ok: false,
@@ -158,7 +166,7 @@ describe("oauth2 client credentials", () => {
   });
 
   it("remembers issued tokens as secrets to redact", async () => {
-    const auth = createAuthProvider(OAUTH, { fetch: tokenEndpoint() });
+    const auth = createAuthProvider(OAUTH, { fetch: tokenEndpoint(), timeoutMs });
     await auth.authorize();
     expect(auth.secrets()).toEqual([SECRET, "tok-1"]);
   });

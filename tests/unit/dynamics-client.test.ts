@@ -2,9 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   type AttemptRecord,
   createDynamicsClient,
-  type DynamicsClientOptions,
   type DynamicsRequest,
-} from "../../shared/dynamics-client.ts";
+} from "../../shared/dynamics/dynamics-client.ts";
+import {
+  type ClientOverrides,
+  refreshSkewSeconds,
+  withClientDefaults,
+} from "../support/config-defaults.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
 import {
   fakeFetch,
@@ -44,10 +48,10 @@ function statuses(...codes: number[]): ApiHandler {
   return (_, i) => new Response(null, { status: codes[Math.min(i, codes.length - 1)] });
 }
 
-function setup(api: ApiHandler, overrides: Partial<DynamicsClientOptions> = {}) {
+function setup(api: ApiHandler, overrides: Partial<ClientOverrides> = {}) {
   const clock = createFakeClock(Date.parse("2026-11-22T10:00:00.000Z"));
   const server = dynamics(api);
-  const client = createDynamicsClient({
+  const client = createDynamicsClient(withClientDefaults({
     webhookUrl: WEBHOOK,
     auth: {
       mode: "oauth2",
@@ -55,6 +59,7 @@ function setup(api: ApiHandler, overrides: Partial<DynamicsClientOptions> = {}) 
       clientId: "c1",
       clientSecret: CLIENT_SECRET,
       scope: "s/.default",
+      refreshSkewSeconds,
     },
     retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 1000, retryAfterCapMs: 30_000 },
     circuit: false,
@@ -63,7 +68,7 @@ function setup(api: ApiHandler, overrides: Partial<DynamicsClientOptions> = {}) 
     sleep: clock.sleep,
     random: () => 0.5,
     ...overrides,
-  });
+  }));
   return { clock, server, client };
 }
 

@@ -1,14 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_CHARS, redact, REDACTED, syncError } from "../../shared/errors.ts";
+import {
+  deliveryFailure,
+  MAX_MESSAGE_CHARS,
+  redact,
+  REDACTED,
+} from "../../shared/dynamics/errors.ts";
 
-describe("syncError", () => {
+describe("deliveryFailure", () => {
   it("omits absent extras", () => {
-    expect(syncError("permanent", "http_400", "bad")).toEqual({
+    expect(deliveryFailure("permanent", "http_400", "bad")).toEqual({
       kind: "permanent",
       code: "http_400",
       message: "bad",
     });
-    expect(syncError("retryable", "http_429", "slow down", { status: 429, retryAfterMs: 0 }))
+    expect(deliveryFailure("retryable", "http_429", "slow down", { status: 429, retryAfterMs: 0 }))
       .toEqual({
         kind: "retryable",
         code: "http_429",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseInboundEvent } from "../../shared/inbound.ts";
+import { parseInboundEvent } from "../../shared/contract/inbound.ts";
 import { listingChanged, listingConfirmed } from "../support/payload-factory.ts";
 
 const parse = (value: unknown) => parseInboundEvent(JSON.stringify(value));

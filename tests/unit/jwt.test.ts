@@ -1,7 +1,7 @@
 import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { CallerAuthConfig } from "../../shared/config.ts";
-import { bearerToken, createCallerVerifier } from "../../shared/jwt.ts";
+import { bearerToken, createCallerVerifier } from "../../shared/http/jwt.ts";
 import { createLocalAuth } from "../../local/auth.ts";
 import { mintJwt } from "../support/tokens.ts";
 

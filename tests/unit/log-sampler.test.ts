@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogSampler } from "../../shared/log-sampler.ts";
+import { createLogSampler } from "../../shared/http/log-sampler.ts";
 import type { LogFields } from "../../shared/logger.ts";
 
 function sampler(limit = 3, windowMs = 1000) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isJsonContentType } from "../../shared/media-type.ts";
+import { isJsonContentType } from "../../shared/http/media-type.ts";
 
 describe("isJsonContentType", () => {
   it.each([

@@ -6,8 +6,8 @@ import {
   PayloadError,
   RENEWAL_SNAPSHOT_SIZE,
   toJson,
-} from "../../shared/payload.ts";
-import { sign } from "../../shared/signer.ts";
+} from "../../shared/contract/payload.ts";
+import { sign } from "../../shared/contract/signer.ts";
 import {
   FIXED_COORDINATOR_ID,
   FIXED_EVENT_ID,

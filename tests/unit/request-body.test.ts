@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeUtf8, readBody } from "../../shared/request-body.ts";
+import { decodeUtf8, readBody } from "../../shared/http/request-body.ts";
 
 const streamOf = (chunks: Uint8Array[]) =>
   new ReadableStream<Uint8Array>({

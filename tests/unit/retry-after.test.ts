@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseHttpDate, parseRetryAfter, retryAfterFromHeaders } from "../../shared/retry-after.ts";
+import {
+  parseHttpDate,
+  parseRetryAfter,
+  retryAfterFromHeaders,
+} from "../../shared/dynamics/retry-after.ts";
 
 const NOW = Date.parse("2026-11-22T10:00:00.000Z");
 

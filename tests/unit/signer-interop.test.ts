@@ -1,9 +1,12 @@
 // Interoperability with the reference Standard Webhooks library (code nobody here wrote).
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { outboundHeaders, verifyWebhook } from "../../shared/signer.ts";
-import { toJson } from "../../shared/payload.ts";
+import { outboundHeaders, verifyWebhook } from "../../shared/contract/signer.ts";
+import { toJson } from "../../shared/contract/payload.ts";
 import { FIXED_EVENT_ID, listingChanged, payload } from "../support/payload-factory.ts";
+import { defaults } from "../support/config-defaults.ts";
+
+const { toleranceSeconds } = defaults.inbound;
 
 const WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const PLAIN_ASCII = "hlf-local-dynamics-webhook-secret";
@@ -43,11 +46,19 @@ describe.each(cases)("with %s", (_name, secret, library) => {
       "webhook-signature": library().sign("msg_2Kx9", new Date(now * 1000), body),
     });
     const bytes = encoder.encode(body);
-    expect(await verifyWebhook(bytes, headers, { secrets: [secret], nowSeconds: now })).toEqual({
+    expect(
+      await verifyWebhook(bytes, headers, { secrets: [secret], nowSeconds: now, toleranceSeconds }),
+    ).toEqual({
       ok: true,
       scheme: "standard-webhooks",
     });
-    expect(await verifyWebhook(bytes, headers, { secrets: ["other"], nowSeconds: now }))
+    expect(
+      await verifyWebhook(bytes, headers, {
+        secrets: ["other"],
+        nowSeconds: now,
+        toleranceSeconds,
+      }),
+    )
       .toEqual({ ok: false, reason: "signature_mismatch" });
   });
 });

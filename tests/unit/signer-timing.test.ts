@@ -2,7 +2,7 @@
 // long inputs so an early-exit comparison would stand out by orders of magnitude; judged on the
 // median of paired, interleaved rounds so load on the machine cannot tip the result.
 import { describe, expect, it } from "vitest";
-import { timingSafeEqual } from "../../shared/signer.ts";
+import { timingSafeEqual } from "../../shared/contract/signer.ts";
 
 const compare: (a: Uint8Array, b: Uint8Array) => boolean = timingSafeEqual;
 

@@ -10,10 +10,13 @@ import {
   type SignInput,
   type VerifyOptions,
   verifyWebhook,
-} from "../../shared/signer.ts";
+} from "../../shared/contract/signer.ts";
 import golden from "../fixtures/golden-vectors.json" with { type: "json" };
 import { FIXED_EVENT_ID, payload, SIGNED_OUTBOUND_HEADERS } from "../support/payload-factory.ts";
-import { toJson } from "../../shared/payload.ts";
+import { toJson } from "../../shared/contract/payload.ts";
+import { defaults } from "../support/config-defaults.ts";
+
+const { toleranceSeconds } = defaults.inbound;
 
 const SECRET = "whsec_" + btoa("0123456789abcdef0123456789abcdef");
 const OLD_SECRET = "old-plain-secret";
@@ -26,7 +29,7 @@ function signInput(overrides: Partial<SignInput> = {}): SignInput {
 }
 
 function options(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
-  return { secrets: [SECRET], nowSeconds: NOW, ...overrides };
+  return { secrets: [SECRET], nowSeconds: NOW, toleranceSeconds, ...overrides };
 }
 
 async function hlfHeaders(input: Partial<SignInput> = {}): Promise<Headers> {
@@ -64,7 +67,11 @@ describe("golden vectors", () => {
 
   it.each(golden.vectors)("$name: verifies under both schemes", async (vector) => {
     const { "X-HLF-Signature": hlf, ...rest } = vector.headers;
-    const opts = { secrets: [vector.secret], nowSeconds: vector.timestampSeconds };
+    const opts = {
+      secrets: [vector.secret],
+      nowSeconds: vector.timestampSeconds,
+      toleranceSeconds,
+    };
     const body = encoder.encode(vector.body);
     expect(await verifyWebhook(body, new Headers(rest), opts)).toEqual({
       ok: true,
@@ -240,10 +247,10 @@ describe("verifyWebhook, Standard Webhooks scheme", () => {
   });
 
   it.each([
-    ["at the past edge", NOW + 300, undefined, true],
-    ["at the future edge", NOW - 300, undefined, true],
-    ["stale", NOW + 301, undefined, false],
-    ["from the future", NOW - 301, undefined, false],
+    ["at the past edge", NOW + 300, toleranceSeconds, true],
+    ["at the future edge", NOW - 300, toleranceSeconds, true],
+    ["stale", NOW + 301, toleranceSeconds, false],
+    ["from the future", NOW - 301, toleranceSeconds, false],
     ["stale for a tighter tolerance", NOW + 31, 30, false],
     ["fresh for a wider tolerance", NOW + 3000, 3600, true],
   ])("timestamp %s", async (_name, nowSeconds, toleranceSeconds, ok) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createWriteBatcher } from "../../shared/write-batcher.ts";
+import { createWriteBatcher } from "../../shared/outbox/write-batcher.ts";
 
 describe("createWriteBatcher", () => {
   it("writes items that arrive together in one flush and hands each its own result", async () => {

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { jsonError } from "./http.ts";
 import { methodNotAllowed } from "./http-methods.ts";
 import type { Caller, CallerRole, CallerVerifier } from "./jwt.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../logger.ts";
 
 export type FunctionEnv = { Variables: { caller: Caller } };
 

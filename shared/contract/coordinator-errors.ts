@@ -1,5 +1,5 @@
 // What a coordinator reads next to the technical `lastError`: a stable `errorCode` the dashboard
-// team translates, and a plain-language English summary. Pure: the technical code (SyncError.code,
+// team translates, and a plain-language English summary. Pure: the technical code (DeliveryFailure.code,
 // stored with the event) and the delivery state decide; the list is documented in contracts/README.md.
 import { z } from "zod";
 import type { SyncState } from "./api.ts";

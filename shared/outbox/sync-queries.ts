@@ -2,10 +2,10 @@
 // lease under `FOR UPDATE SKIP LOCKED` (several dispatchers never hold the same event), an event is
 // claimable only when no older event of its mentor is still undelivered (per-mentor order), and a
 // result is written only by the dispatcher that still holds the lease.
-import type { Sql } from "./db.ts";
-import type { AttemptRecord } from "./dynamics-client.ts";
-import type { CertificationStatus, EventType, RenewalRecord } from "./payload.ts";
-import type { Issue } from "./validation.ts";
+import type { Sql } from "../db.ts";
+import type { AttemptRecord } from "../dynamics/dynamics-client.ts";
+import type { CertificationStatus, EventType, RenewalRecord } from "../contract/payload.ts";
+import type { Issue } from "../contract/validation.ts";
 
 type Tx = Sql;
 
@@ -81,7 +81,7 @@ export async function claimDueEvents(sql: Tx, o: ClaimOptions): Promise<ClaimedE
   })).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** A failed round's error: the redacted text and its stable technical code (`SyncError.code`). */
+/** A failed round's error: the redacted text and its stable technical code (`DeliveryFailure.code`). */
 export interface FinishError {
   error: string;
   code: string;
@@ -177,6 +177,19 @@ export async function finishRounds(
     returning e.id`;
   const kept = new Set(rows.map((r) => String(r.id)));
   return results.map((r) => kept.has(r.event.id));
+}
+
+/** The channel the outbox trigger NOTIFYs when an event becomes due (the dispatch nudge). */
+export const SYNC_CHANNEL = "dynamics_sync";
+
+/** Whether any event is due and unleased: the poll that stands in for the nudge where NOTIFY does not reach. */
+export async function hasDueEvents(sql: Tx): Promise<boolean> {
+  const [row] = await sql<{ due: boolean }[]>`
+    select exists (
+      select 1 from public.sync_events e
+      where private.sync_event_is_due(e) and private.sync_event_lease_is_free(e)
+    ) as due`;
+  return row.due;
 }
 
 /** Whether delivery is paused: the pause switch row, or `defaultEnabled` (the env flag) without one. */

@@ -2,7 +2,7 @@
 // tokens, cached until shortly before expiry, fetched by one shared in-flight request however many
 // sends need a token at once, and dropped when the API rejects them. Token-endpoint failures come
 // back as `auth` errors carrying the endpoint's status and Entra's error code, never a credential.
-import { redact, type SyncError, syncError } from "./errors.ts";
+import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
 
 export type DynamicsAuthOptions =
   | {
@@ -11,21 +11,21 @@ export type DynamicsAuthOptions =
     clientId: string;
     clientSecret: string;
     scope: string;
-    /** Refresh this long before expiry; clamped to half the token lifetime. Default 60. */
-    refreshSkewSeconds?: number;
+    /** Refresh this long before expiry; clamped to half the token lifetime. */
+    refreshSkewSeconds: number;
   }
   | { mode: "apikey"; header: string; key: string };
 
 export interface AuthProviderDeps {
   fetch?: typeof fetch;
   now?: () => number;
-  /** Timeout of one token-endpoint request. */
-  timeoutMs?: number;
+  /** Timeout of one token-endpoint request (the client passes its attempt timeout). */
+  timeoutMs: number;
 }
 
 export type AuthResult =
   | { ok: true; headers: Record<string, string>; credential: string }
-  | { ok: false; error: SyncError };
+  | { ok: false; error: DeliveryFailure };
 
 export interface AuthProvider {
   authorize(): Promise<AuthResult>;
@@ -35,8 +35,6 @@ export interface AuthProvider {
   secrets(): string[];
 }
 
-export const DEFAULT_REFRESH_SKEW_SECONDS = 60;
-export const DEFAULT_TOKEN_TIMEOUT_MS = 10_000;
 // Old tokens are remembered only so redaction can still recognise them in an echoed error body.
 const REMEMBERED_TOKENS = 8;
 
@@ -46,7 +44,7 @@ export type TokenResponse = {
   expiresInSeconds: number;
 } | {
   ok: false;
-  error: SyncError;
+  error: DeliveryFailure;
 };
 
 /** Reads an Entra token response (success or `{ error, error_description }`); pure. */
@@ -71,7 +69,7 @@ export function parseTokenResponse(
     const message = `token endpoint answered ${status}${entra ? ` ${entra}` : ""}`;
     return {
       ok: false,
-      error: syncError(
+      error: deliveryFailure(
         "auth",
         "token_endpoint_error",
         redact(message, secrets),
@@ -89,7 +87,7 @@ export function parseTokenResponse(
     const message = `token endpoint answered ${status} without a usable bearer token`;
     return {
       ok: false,
-      error: syncError("auth", "token_response_invalid", message, { status }),
+      error: deliveryFailure("auth", "token_response_invalid", message, { status }),
     };
   }
   return { ok: true, accessToken, expiresInSeconds: expiresIn };
@@ -101,7 +99,7 @@ function firstLine(value: unknown): string | undefined {
 
 export function createAuthProvider(
   auth: DynamicsAuthOptions,
-  deps: AuthProviderDeps = {},
+  deps: AuthProviderDeps,
 ): AuthProvider {
   if (auth.mode === "apikey") {
     return {
@@ -124,8 +122,8 @@ function createOAuth2Provider(
 ): AuthProvider {
   const doFetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
-  const timeoutMs = deps.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  const skewMs = Math.max(0, auth.refreshSkewSeconds ?? DEFAULT_REFRESH_SKEW_SECONDS) * 1000;
+  const { timeoutMs } = deps;
+  const skewMs = Math.max(0, auth.refreshSkewSeconds) * 1000;
   const seenTokens: string[] = [];
   let cached: { token: string; refreshAt: number } | null = null;
   let inFlight: Promise<AuthResult> | null = null;
@@ -167,7 +165,7 @@ function createOAuth2Provider(
         `token endpoint unreachable: ${detail}`,
         secrets(),
       );
-      return { ok: false, error: syncError("auth", code, message) };
+      return { ok: false, error: deliveryFailure("auth", code, message) };
     }
     const parsed = parseTokenResponse(response.status, text, secrets());
     if (!parsed.ok) return parsed;

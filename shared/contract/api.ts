@@ -2,7 +2,6 @@
 // OpenAPI document in contracts/ is generated from them, so the two cannot drift apart.
 import { z } from "zod";
 import { CoordinatorErrorCode } from "./coordinator-errors.ts";
-import type { ErrorBody as HttpErrorBody } from "./http.ts";
 import { Listing } from "./inbound.ts";
 import { EventType } from "./payload.ts";
 import { IsoDateTime, Uuid } from "./validation.ts";
@@ -152,15 +151,15 @@ export const InboundAck = z.object({
 });
 export type InboundAck = z.infer<typeof InboundAck>;
 
-// `satisfies` keeps this schema and shared/http.ts's `ErrorBody` interface in agreement.
+/** The error envelope every function answers with (built by shared/http/http.ts). */
 export const ErrorBody = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
     details: z.unknown().optional(),
   }),
-}) satisfies z.ZodType<HttpErrorBody>;
-export type ErrorBody = HttpErrorBody;
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
  * sync-retry body: `{}` sweeps; `requeue: "failed"` first re-queues dead letters (one mentor's or

@@ -3,17 +3,17 @@
 // Safe to run several at once and to kill at any moment: claims are leased, so another worker (or
 // this one, restarted) re-claims whatever a dead worker held once its lease runs out.
 //
-//   deno run --allow-net --allow-env --allow-read --allow-sys local/dispatcher.ts [--idle-ms=1000]
+//   deno run --allow-net --allow-env --allow-read --allow-sys worker/dispatcher.ts [--idle-ms=1000]
 //
 // It sleeps `--idle-ms` when nothing is due; on real Postgres a NOTIFY on the outbox channel wakes
 // it at once (on the embedded PGlite a NOTIFY does not reach socket clients, so it just polls).
 import { loadConfig, readEnvironment } from "../shared/config.ts";
 import type { Sql } from "../shared/db.ts";
-import { redact } from "../shared/errors.ts";
+import { redact } from "../shared/dynamics/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { createRuntime } from "../shared/runtime.ts";
-import type { DispatchCounts } from "../shared/sync-service.ts";
-import { SYNC_CHANNEL } from "./scheduler.ts";
+import { SYNC_CHANNEL } from "../shared/outbox/sync-queries.ts";
+import type { DispatchCounts } from "../shared/outbox/dispatcher.ts";
 
 export interface DispatcherLoopOptions {
   dispatch: (signal: AbortSignal) => Promise<DispatchCounts>;

@@ -13,9 +13,9 @@ import {
   jwtVerify,
   type JWTVerifyGetKey,
 } from "jose";
-import type { CallerAuthConfig } from "./config.ts";
-import { timingSafeEqual } from "./signer.ts";
-import { Uuid } from "./validation.ts";
+import type { CallerAuthConfig } from "../config.ts";
+import { timingSafeEqual } from "../contract/signer.ts";
+import { Uuid } from "../contract/validation.ts";
 
 export type CallerRole = "anon" | "authenticated" | "service_role";
 

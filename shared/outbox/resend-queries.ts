@@ -1,6 +1,6 @@
 // Named queries of sync-resend. The rules (who may ask, once a minute per mentor, the audit row)
 // live in public.request_sync_resend; run inside `asCaller` it sees the caller's JWT claims.
-import type { Sql } from "./db.ts";
+import type { Sql } from "../db.ts";
 import { requeueFailedEvents } from "./sync-queries.ts";
 
 export type ResendDecision =

@@ -2,7 +2,7 @@
 // in a window are logged one by one, the rest only counted, and one summary line per window reports
 // the count by reason. Supabase keeps about 100 log events per 10 s per function, so a flood of bad
 // requests must not crowd out the lines that matter, nor cost a write per request.
-import type { LogFields } from "./logger.ts";
+import type { LogFields } from "../logger.ts";
 
 export interface LogSamplerOptions {
   /** Writes one individual line. */

@@ -1,12 +1,12 @@
 // certification-expired and certification-renewed are one endpoint with two event types: called by
 // the database (pg_net, or a Supabase Database Webhook body) or by an operator with { mentorId },
 // service role only. Answers with the event and the state its delivery reached.
-import { mentorIdFromSyncRequest, SyncRequest } from "./api.ts";
-import { createFunctionApp, requireRole } from "./function-app.ts";
-import { jsonError } from "./http.ts";
-import type { EventType } from "./payload.ts";
-import { jsonBody } from "./request-body.ts";
-import type { Runtime } from "./runtime.ts";
+import { mentorIdFromSyncRequest, SyncRequest } from "../../shared/contract/api.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import { jsonError } from "../../shared/http/http.ts";
+import type { EventType } from "../../shared/contract/payload.ts";
+import { jsonBody } from "../../shared/http/request-body.ts";
+import type { Runtime } from "../../shared/runtime.ts";
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 

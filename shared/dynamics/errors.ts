@@ -3,7 +3,7 @@
 
 export type ErrorKind = "retryable" | "permanent" | "auth";
 
-export interface SyncError {
+export interface DeliveryFailure {
   kind: ErrorKind;
   /** Stable machine code, e.g. "http_503", "timeout", "network", "token_rejected", "circuit_open". */
   code: string;
@@ -13,13 +13,13 @@ export interface SyncError {
   retryAfterMs?: number;
 }
 
-export function syncError(
+export function deliveryFailure(
   kind: ErrorKind,
   code: string,
   message: string,
   extra: { status?: number; retryAfterMs?: number } = {},
-): SyncError {
-  const error: SyncError = { kind, code, message };
+): DeliveryFailure {
+  const error: DeliveryFailure = { kind, code, message };
   if (extra.status !== undefined) error.status = extra.status;
   if (extra.retryAfterMs !== undefined) error.retryAfterMs = extra.retryAfterMs;
   return error;

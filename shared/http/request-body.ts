@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { jsonError } from "./http.ts";
-import { type Issue, parseJsonWith, type ParseResult } from "./validation.ts";
+import { type Issue, parseJsonWith, type ParseResult } from "../contract/validation.ts";
 
 export type BodyResult =
   | { ok: true; bytes: Uint8Array }

@@ -1,6 +1,6 @@
 // Decides what one HTTP exchange with Dynamics means: delivered, worth retrying, pointless to retry,
 // or an authentication problem. Pure: no I/O, no secrets; callers redact the detail they pass in.
-import { type ErrorKind, type SyncError, syncError } from "./errors.ts";
+import { type DeliveryFailure, deliveryFailure, type ErrorKind } from "./errors.ts";
 
 export type AttemptOutcome = "delivered" | ErrorKind;
 
@@ -28,13 +28,13 @@ export function httpError(
   status: number,
   detail: string,
   retryAfterMs: number | null,
-): SyncError {
+): DeliveryFailure {
   const kind = classifyStatus(status);
   if (kind === "delivered") {
     throw new RangeError(`status ${status} is not an error`);
   }
   const message = detail === "" ? `HTTP ${status}` : `HTTP ${status}: ${detail}`;
-  return syncError(kind, `http_${status}`, message, {
+  return deliveryFailure(kind, `http_${status}`, message, {
     status,
     retryAfterMs: retryAfterMs ?? undefined,
   });
@@ -45,15 +45,18 @@ export function httpError(
  * network (refused, reset, DNS...: "network"). All are retryable: the request may not have arrived.
  * `reason` is what the caller knows about its own signals; without it the error's name decides.
  */
-export function fetchError(error: unknown, reason: "timeout" | "aborted" | null = null): SyncError {
+export function fetchError(
+  error: unknown,
+  reason: "timeout" | "aborted" | null = null,
+): DeliveryFailure {
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
   if (reason === "timeout" || (reason === null && name === "TimeoutError")) {
-    return syncError("retryable", "timeout", "attempt timed out");
+    return deliveryFailure("retryable", "timeout", "attempt timed out");
   }
   if (reason === "aborted" || (reason === null && name === "AbortError")) {
-    return syncError("retryable", "aborted", "request aborted by caller");
+    return deliveryFailure("retryable", "aborted", "request aborted by caller");
   }
-  return syncError("retryable", "network", `network error: ${networkDetail(error)}`);
+  return deliveryFailure("retryable", "network", `network error: ${networkDetail(error)}`);
 }
 
 function networkDetail(error: unknown): string {

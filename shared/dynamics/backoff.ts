@@ -7,15 +7,10 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = {
-  baseDelayMs: 250,
-  maxDelayMs: 10_000,
-};
-
 /** The upper bound of the delay before retry `retry` (0 = the first retry). */
 export function backoffCeiling(
   retry: number,
-  options: BackoffOptions = DEFAULT_BACKOFF,
+  options: BackoffOptions,
 ): number {
   const base = Math.max(0, options.baseDelayMs);
   const cap = Math.max(0, options.maxDelayMs);
@@ -26,7 +21,7 @@ export function backoffCeiling(
 /** A jittered delay in whole milliseconds, in [0, ceiling]; `random` returns [0, 1). */
 export function backoffDelay(
   retry: number,
-  options: BackoffOptions = DEFAULT_BACKOFF,
+  options: BackoffOptions,
   random: () => number = Math.random,
 ): number {
   const r = Math.min(Math.max(random(), 0), 1);

@@ -5,7 +5,6 @@
 // prefix; any other secret is used as its UTF-8 bytes.
 
 export const HLF_SIGNATURE_HEADER = "X-HLF-Signature";
-export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 const WHSEC_PREFIX = "whsec_";
 const MAC_BYTES = 32;
@@ -160,8 +159,8 @@ export type VerifyResult =
 export interface VerifyOptions {
   secrets: readonly string[];
   nowSeconds: number;
-  /** Allowed distance of `webhook-timestamp` from `nowSeconds`, past or future. Default 300. */
-  toleranceSeconds?: number;
+  /** Allowed distance of `webhook-timestamp` from `nowSeconds`, past or future. */
+  toleranceSeconds: number;
 }
 
 const fail = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
@@ -235,7 +234,7 @@ async function verifyStandard(
   if (candidates.length === 0) return fail("malformed_signature");
   const ok = await anyMatch(opts.secrets, standardContent(id, timestamp, body), candidates);
   if (!ok) return fail("signature_mismatch");
-  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const tolerance = opts.toleranceSeconds;
   return Math.abs(opts.nowSeconds - Number(timestamp)) > tolerance
     ? fail("timestamp_out_of_tolerance")
     : { ok: true, scheme: "standard-webhooks" };

@@ -1,5 +1,5 @@
 // The database side of a request made with a user's JWT, as PostgREST sets it up.
-import type { Sql } from "./db.ts";
+import type { Sql } from "../db.ts";
 import type { Caller } from "./jwt.ts";
 
 /**

@@ -5,8 +5,8 @@
 export type CircuitState = "closed" | "open" | "half-open";
 
 export interface CircuitBreakerOptions {
-  failureThreshold?: number;
-  cooldownMs?: number;
+  failureThreshold: number;
+  cooldownMs: number;
   now?: () => number;
 }
 
@@ -24,21 +24,16 @@ export interface CircuitBreaker {
   remainingCooldownMs(): number;
 }
 
-export const DEFAULT_CIRCUIT = {
-  failureThreshold: 5,
-  cooldownMs: 30_000,
-} as const;
-
 export function createCircuitBreaker(
-  options: CircuitBreakerOptions = {},
+  options: CircuitBreakerOptions,
 ): CircuitBreaker {
   const threshold = Math.max(
     1,
-    options.failureThreshold ?? DEFAULT_CIRCUIT.failureThreshold,
+    options.failureThreshold,
   );
   const cooldownMs = Math.max(
     0,
-    options.cooldownMs ?? DEFAULT_CIRCUIT.cooldownMs,
+    options.cooldownMs,
   );
   const now = options.now ?? Date.now;
   let failures = 0;

@@ -5,7 +5,7 @@
 // attempt, Retry-After overriding the backoff, a 401 retry that does not consume a backoff retry, and
 // a wall-clock budget that refuses to start a sleep or an attempt it cannot finish. Bending a library
 // to all of that is more code, and harder to read, than the loop below.
-import { backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
 import {
   type AttemptOutcome,
@@ -15,23 +15,25 @@ import {
   summarizeBody,
 } from "./classify.ts";
 import { createAuthProvider, type DynamicsAuthOptions } from "./dynamics-auth.ts";
-import { redact, type SyncError, syncError } from "./errors.ts";
+import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
 import { retryAfterFromHeaders } from "./retry-after.ts";
 
 export interface DynamicsClientOptions {
   webhookUrl: string;
   auth: DynamicsAuthOptions;
-  retry?: {
-    maxRetries?: number;
-    baseDelayMs?: number;
-    maxDelayMs?: number;
-    retryAfterCapMs?: number;
+  /** The settings come from shared/config.ts, where each default is written once. */
+  retry: {
+    maxRetries: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    retryAfterCapMs: number;
     /** A retry is only scheduled if at least this much budget remains after its sleep. */
     minAttemptMs?: number;
   };
-  attemptTimeoutMs?: number;
-  budgetMs?: number;
-  circuit?: { failureThreshold?: number; cooldownMs?: number } | false;
+  attemptTimeoutMs: number;
+  /** Budget of a send that names none (keep under the edge function's wall-clock limit). */
+  budgetMs: number;
+  circuit: { failureThreshold: number; cooldownMs: number } | false;
   /** Extra values (e.g. the signing secret) to scrub from error messages. */
   secrets?: readonly string[];
   fetch?: typeof fetch;
@@ -65,7 +67,7 @@ export interface AttemptRecord {
 
 export type SendOutcome =
   | { ok: true; status: number; attempts: number }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export interface ReadRequest {
   url: string;
@@ -77,7 +79,7 @@ export interface ReadRequest {
 /** `attempts`: requests sent, retries included. */
 export type ReadOutcome =
   | { ok: true; status: number; body: string; attempts: number }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export interface DynamicsClient {
   send(request: DynamicsRequest): Promise<SendOutcome>;
@@ -90,22 +92,15 @@ export interface DynamicsClient {
   circuitState(): CircuitState | null;
 }
 
-export const DEFAULT_CLIENT_SETTINGS = {
-  maxRetries: 4,
-  ...DEFAULT_BACKOFF,
-  retryAfterCapMs: 60_000,
-  minAttemptMs: 100,
-  attemptTimeoutMs: 10_000,
-  // Supabase edge functions get 150 s of wall clock; leave room to record the outcome.
-  budgetMs: 100_000,
-} as const;
+// A retry is not worth scheduling with less time than this left for its attempt (not configured).
+const MIN_ATTEMPT_MS = 100;
 
 // Enough of an error body to diagnose it; the rest is never read.
 const MAX_BODY_BYTES = 4096;
 
 type Exchange = {
   status: number | null;
-  error: SyncError | null;
+  error: DeliveryFailure | null;
   credentialRejected: boolean;
   /** The response body of a successful read. */
   text?: string;
@@ -125,17 +120,16 @@ interface Operation {
 
 type OperationOutcome =
   | { ok: true; status: number; attempts: number; text: string }
-  | { ok: false; error: SyncError; attempts: number };
+  | { ok: false; error: DeliveryFailure; attempts: number };
 
 export function createDynamicsClient(options: DynamicsClientOptions): DynamicsClient {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
-  const settings = { ...DEFAULT_CLIENT_SETTINGS, ...options.retry };
+  const settings = { minAttemptMs: MIN_ATTEMPT_MS, ...options.retry };
   const backoff = { baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs };
-  const attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_CLIENT_SETTINGS.attemptTimeoutMs;
-  const defaultBudgetMs = options.budgetMs ?? DEFAULT_CLIENT_SETTINGS.budgetMs;
+  const { attemptTimeoutMs, budgetMs: defaultBudgetMs } = options;
   const auth = createAuthProvider(options.auth, {
     fetch: doFetch,
     now,
@@ -226,18 +220,18 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     let attempts = 0;
     let retries = 0;
     let refreshedCredential = false;
-    let lastError: SyncError | null = null;
-    const fail = (error: SyncError): OperationOutcome => ({ ok: false, error, attempts });
+    let lastError: DeliveryFailure | null = null;
+    const fail = (error: DeliveryFailure): OperationOutcome => ({ ok: false, error, attempts });
 
     while (true) {
       if (request.signal?.aborted) {
-        return fail(syncError("retryable", "aborted", "request aborted by caller"));
+        return fail(deliveryFailure("retryable", "aborted", "request aborted by caller"));
       }
       if (breaker && !breaker.tryAcquire()) {
         // Refused locally: no request went out, so there is no attempt to count or report (the
         // audit log must match what Dynamics saw).
         return fail(
-          syncError("retryable", "circuit_open", "circuit open: Dynamics failing", {
+          deliveryFailure("retryable", "circuit_open", "circuit open: Dynamics failing", {
             retryAfterMs: breaker.remainingCooldownMs(),
           }),
         );
@@ -248,7 +242,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         breaker?.release();
         if (!credential.ok) return fail(credential.error);
         return fail(
-          lastError ?? syncError("retryable", "budget_exhausted", "time budget exhausted"),
+          lastError ?? deliveryFailure("retryable", "budget_exhausted", "time budget exhausted"),
         );
       }
       let headers: Record<string, string>;
@@ -257,7 +251,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
       } catch (error) {
         breaker?.release();
         const message = redact(`building request headers failed: ${error}`, secrets());
-        return fail(syncError("permanent", "headers_failed", message));
+        return fail(deliveryFailure("permanent", "headers_failed", message));
       }
       attempts += 1;
       const startedMs = now();
