@@ -5,10 +5,10 @@
 // `/NAME/...`, so callers use `url` = `http://127.0.0.1:PORT/NAME`.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { REPO_ROOT } from "./supabase-cli.ts";
 import type { Upload } from "./management-api-stand-in.ts";
+import { freePort } from "../../local/stack.ts";
 
 const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
 
@@ -38,15 +38,6 @@ function registryTrust(): Record<string, string> {
     DENO_TLS_CA_STORE: "system,mozilla",
     ...Object.fromEntries(pass.map((name) => [name, process.env[name]!])),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 export async function startDeployedFunction(

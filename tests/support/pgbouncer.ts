@@ -4,10 +4,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { freePort } from "../../local/stack.ts";
 
 export const PGBOUNCER_BINARY = "/usr/sbin/pgbouncer";
 
@@ -17,15 +17,6 @@ export interface PgBouncer {
   /** Transactions PgBouncer has passed to the server per database (its SHOW STATS). */
   transactions(): Promise<Map<string, number>>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 export async function startPgBouncer(
