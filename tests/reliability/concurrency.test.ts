@@ -26,9 +26,18 @@ const onPostgres = loadConfig().database?.url !== undefined;
 
 const t = useDispatchFixture();
 
-/** `n` dispatchers, each with its own connections (sessions on Postgres) and Dynamics client. */
+/**
+ * `n` dispatchers, each with its own connections (sessions on Postgres) and Dynamics client. What is
+ * under test is that claims never overlap; the sandbox never fails here, so the only other way to a
+ * second request is the client timing out an answer that was merely slow and trying again
+ * (at-least-once by design, tested in the fault matrix). The sandbox shares this process and its
+ * event loop, so on a loaded 2-core machine the 1 s attempt timeout produced exactly that: the
+ * timeout is 15 s here.
+ */
+const UNHURRIED = { SYNC_BATCH_SIZE: "50", DYNAMICS_ATTEMPT_TIMEOUT_MS: "15000" };
+
 function dispatchers(n: number): SyncService[] {
-  const config = dispatchConfig(t.db.url, t.sandbox, { SYNC_BATCH_SIZE: "50" });
+  const config = dispatchConfig(t.db.url, t.sandbox, UNHURRIED);
   return Array.from(
     { length: n },
     (_, i) => createDispatcher(config, t.db.connect({ max: 4 }), `dispatcher-${i + 1}`),
@@ -94,7 +103,7 @@ describe.runIf(onPostgres)("a dispatcher that lost its leases mid-delivery, real
       update public.sync_events set lease_expires_at = now() - interval '1 second'
        where lease_owner = 'stale'`;
     // Their own connections, closed at the end (on PGlite the wire server takes few clients).
-    const config = dispatchConfig(t.db.url, t.sandbox, { SYNC_BATCH_SIZE: "50" });
+    const config = dispatchConfig(t.db.url, t.sandbox, UNHURRIED);
     const connections = [t.db.connect({ max: 2 }), t.db.connect({ max: 2 })];
     const takers = connections.map((sql, i) => createDispatcher(config, sql, `taker-${i + 1}`));
     const taken = await drain(t.db.sql, takers, { timeoutMs: 25_000 });
