@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  createWebhookVerifier,
   outboundHeaders,
   parseSecrets,
   SecretFormatError,
@@ -292,5 +293,32 @@ describe("verifyWebhook, Standard Webhooks scheme", () => {
     const headers = await standardHeaders();
     headers.set(name, value);
     expect(await verify(BODY, headers)).toEqual({ ok: false, reason: "malformed_signature" });
+  });
+});
+
+describe("createWebhookVerifier", () => {
+  it("verifies either scheme with any of its secrets and reads the clock at each call", async () => {
+    let nowMs = NOW * 1000;
+    const verifier = createWebhookVerifier({
+      secrets: [OLD_SECRET, SECRET],
+      toleranceSeconds,
+      now: () => nowMs,
+    });
+    const bytes = encoder.encode(BODY);
+    const standard = await standardHeaders();
+    expect(await verifier(bytes, standard)).toEqual({ ok: true, scheme: "standard-webhooks" });
+    expect(await verifier(bytes, await hlfHeaders({ secret: OLD_SECRET }))).toEqual({
+      ok: true,
+      scheme: "hlf",
+    });
+    expect(await verifier(encoder.encode(BODY + " "), await hlfHeaders())).toEqual({
+      ok: false,
+      reason: "signature_mismatch",
+    });
+    nowMs += (toleranceSeconds + 1) * 1000;
+    expect(await verifier(bytes, standard)).toEqual({
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+    });
   });
 });
