@@ -4,7 +4,7 @@
 import { mentorIdFromSyncRequest, SyncRequest } from "../../shared/contract/api.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
-import type { EventType } from "../../shared/contract/payload.ts";
+import type { EventType } from "../../shared/contract/vocabulary.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 
