@@ -5,6 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import { HttpError } from "./http.ts";
+import { readAtMost } from "../read-at-most.ts";
 import { isJsonContentType } from "./media-type.ts";
 import { type Issue, parseJsonWith, type ParseResult, parseWith } from "../contract/validation.ts";
 
@@ -21,34 +22,10 @@ export async function readBody(
     await req.body?.cancel();
     return { ok: false, reason: "too_large" };
   }
-  if (!req.body) return { ok: true, bytes: new Uint8Array() };
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The client went away or the gateway cut a stalled upload off.
-      return { ok: false, reason: "unreadable" };
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return { ok: false, reason: "too_large" };
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
+  const read = await readAtMost(req.body, maxBytes);
+  // Unreadable: the client went away or the gateway cut a stalled upload off.
+  if (read.failed) return { ok: false, reason: "unreadable" };
+  return read.over ? { ok: false, reason: "too_large" } : { ok: true, bytes: read.bytes };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
