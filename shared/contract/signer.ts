@@ -59,11 +59,6 @@ export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
   return key;
 }
 
-/** Splits a comma-separated secret list (rotation: new and old secrets side by side). */
-export function parseSecrets(list: string): string[] {
-  return list.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
 function importKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey(
     "raw",

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import {
   createWebhookVerifier,
   outboundHeaders,
-  parseSecrets,
   SecretFormatError,
   sign,
   signatureHeaders,
@@ -122,13 +121,6 @@ describe("sign", () => {
     expect(headers["webhook-timestamp"]).toBe(String(NOW));
     expect(headers["X-HLF-Signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
-  });
-});
-
-describe("parseSecrets", () => {
-  it("splits a comma-separated list, trimming and dropping empties", () => {
-    expect(parseSecrets(" whsec_AAAA , old,,  ")).toEqual(["whsec_AAAA", "old"]);
-    expect(parseSecrets("")).toEqual([]);
   });
 });
 
