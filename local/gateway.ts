@@ -1,8 +1,9 @@
 // The local stand-in for Supabase's functions gateway, run under Deno: serves
-// /functions/v1/NAME[/...] to each function's Hono app, checks the caller where supabase/config.toml
+// /functions/v1/NAME[/...] to each function's Hono app (one route per function on one Hono app), checks the caller where supabase/config.toml
 // says verify_jwt = true (preflight requests pass, as on Supabase), and forwards the request with the
 // path the function sees on Supabase (`/NAME/...`). It also serves the local signing keys at
 // /auth/v1/.well-known/jwks.json, where the functions fetch them as they fetch Supabase Auth's.
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import { ALL_NEEDS, loadConfig, readEnvironment } from "../shared/config.ts";
 import { errorBody } from "../shared/http/http.ts";
 import { createRuntime } from "../shared/runtime.ts";
@@ -40,13 +41,6 @@ const missing = manifest.filter((f) => !(f.name in factories)).map((f) => f.name
 if (missing.length > 0 || manifest.length !== Object.keys(factories).length) {
   throw new Error(`supabase/config.toml and the gateway disagree on the functions: ${missing}`);
 }
-const routes = new Map(
-  manifest.map((f) => [f.name, {
-    verifyJwt: f.verifyJwt,
-    fetch: factories[f.name as keyof typeof factories](runtime).fetch,
-  }]),
-);
-
 const json = (status: number, code: string, message: string) =>
   Response.json(errorBody(code, message), {
     status,
@@ -57,6 +51,7 @@ const json = (status: number, code: string, message: string) =>
 // serves: answered here, instead of failing in the forwarding.
 const UNFORWARDABLE = new Set(["CONNECT", "TRACE", "TRACK"]);
 const FORWARDED = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+const PREFIX = "/functions/v1";
 
 /**
  * The body, cut off `ms` after the headers arrived (a stalled upload would
@@ -81,55 +76,83 @@ function withBodyDeadline(
   return { body: req.body.pipeThrough(deadline), expired: () => expired };
 }
 
-async function handle(req: Request): Promise<Response> {
-  if (UNFORWARDABLE.has(req.method.toUpperCase())) {
-    const res = json(405, "method_not_allowed", `${req.method} is not served`);
-    res.headers.set("allow", FORWARDED);
-    return res;
+/** The caller check Supabase's gateway makes for a function with verify_jwt = true. */
+const jwtChecked: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === "OPTIONS") return await next();
+  const verified = await runtime.callers.verify(c.req.raw.headers);
+  if (!verified.ok) {
+    return verified.reason === "missing_token"
+      ? json(401, "missing_authorization", "missing authorization header")
+      : json(401, "invalid_jwt", "invalid JWT");
   }
+  await next();
+};
+
+/** Hands the request to a function's app under the path it sees on Supabase (`/NAME/...`). */
+const forwardTo = (fetch: (req: Request) => Response | Promise<Response>): Handler => async (c) => {
+  const req = c.req.raw;
   const url = new URL(req.url);
-  if (url.pathname === "/auth/v1/.well-known/jwks.json" && settings.authJwks) {
-    return new Response(settings.authJwks, { headers: { "content-type": "application/json" } });
-  }
-  const match = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
-  if (!match) return json(404, "not_found", "no route");
-  const route = routes.get(match[1]);
-  if (!route) return json(404, "function_not_found", "requested function was not found");
-  if (route.verifyJwt && req.method !== "OPTIONS") {
-    const verified = await runtime.callers.verify(req.headers);
-    if (!verified.ok) {
-      return verified.reason === "missing_token"
-        ? json(401, "missing_authorization", "missing authorization header")
-        : json(401, "invalid_jwt", "invalid JWT");
-    }
-  }
-  url.pathname = `/${match[1]}${match[2] ?? ""}`;
+  url.pathname = url.pathname.slice(PREFIX.length);
   const { body, expired } = withBodyDeadline(req, settings.gatewayBodyTimeoutMs);
   // Built from its parts, not `new Request(url, req)`: copying a request reads its `signal`, and
   // reading a served request's signal makes Deno.serve warn about its legacy abort on every start.
   // The functions never watch the signal (they finish what they started; leases cover a crash).
-  const res = await route.fetch(
-    new Request(url, { method: req.method, headers: req.headers, body }),
-  );
+  const res = await fetch(new Request(url, { method: req.method, headers: req.headers, body }));
   if (!expired()) return res;
   await res.body?.cancel();
   return json(408, "request_timeout", "the request body did not arrive in time");
+};
+
+const gateway = new Hono();
+gateway.use("*", async (c, next) => {
+  if (!UNFORWARDABLE.has(c.req.method.toUpperCase())) return await next();
+  const res = json(405, "method_not_allowed", `${c.req.method} is not served`);
+  res.headers.set("allow", FORWARDED);
+  return res;
+});
+if (settings.authJwks) {
+  const jwks = settings.authJwks;
+  gateway.get(
+    "/auth/v1/.well-known/jwks.json",
+    () => new Response(jwks, { headers: { "content-type": "application/json" } }),
+  );
+}
+for (const f of manifest) {
+  const app = factories[f.name as keyof typeof factories](runtime);
+  // `/NAME/*` also matches `/NAME` itself.
+  const path = `${PREFIX}/${f.name}/*`;
+  if (f.verifyJwt) gateway.use(path, jwtChecked);
+  gateway.all(path, forwardTo(app.fetch));
+}
+gateway.all(
+  `${PREFIX}/:name{[A-Za-z0-9_-]+}/*`,
+  () => json(404, "function_not_found", "requested function was not found"),
+);
+gateway.notFound(() => json(404, "not_found", "no route"));
+// Deno's default prints the error with its stack (file paths) and answers 500 in plain text.
+gateway.onError((error) => {
+  logGatewayError(error);
+  return json(500, "internal_error", "internal error");
+});
+
+function logGatewayError(error: unknown) {
+  console.log(JSON.stringify({
+    level: "error",
+    msg: "gateway error",
+    error: error instanceof Error ? error.name : "unknown",
+  }));
 }
 
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port: settings.ports.gateway,
   onListen: ({ port }) => console.log(JSON.stringify({ event: "gateway_listening", port })),
-  // Deno's default prints the error with its stack (file paths) and answers 500 in plain text.
+  // Outside the app's own onError (a failure in the response's streaming): same answer.
   onError: (error) => {
-    console.log(JSON.stringify({
-      level: "error",
-      msg: "gateway error",
-      error: error instanceof Error ? error.name : "unknown",
-    }));
+    logGatewayError(error);
     return json(500, "internal_error", "internal error");
   },
-}, handle);
+}, gateway.fetch);
 
 let stopping = false;
 async function stop() {

@@ -8,6 +8,7 @@ import type { Sql } from "./db.ts";
 import type { DynamicsClient } from "./dynamics/dynamics-client.ts";
 import type { Logger } from "./logger.ts";
 import { Uuid } from "./contract/validation.ts";
+import { Listing } from "./contract/vocabulary.ts";
 
 export interface ReconcileOptions {
   sql: Sql;
@@ -46,7 +47,7 @@ const SELECT = "hlf_mentorid,hlf_listing,hlf_lasteventid";
 const ListingsPage = z.object({
   value: z.array(z.object({
     hlf_mentorid: Uuid,
-    hlf_listing: z.enum(["listed", "unlisted"]),
+    hlf_listing: Listing,
   })),
   "@odata.nextLink": z.url().optional(),
 });

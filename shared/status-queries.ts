@@ -1,6 +1,7 @@
 // Sync status reads: one mentor (getSyncStatus) and the dashboard's list mode. Run inside
 // `asCaller` (caller-context.ts) they see exactly what row-level security lets the caller see.
-import type { SyncState, SyncStatus, SyncStatusListItem, SyncStatusPage } from "./contract/api.ts";
+import type { SyncStatus, SyncStatusListItem, SyncStatusPage } from "./contract/api.ts";
+import type { SyncState } from "./contract/vocabulary.ts";
 import { coordinatorView } from "./contract/coordinator-errors.ts";
 import type { Sql } from "./db.ts";
 

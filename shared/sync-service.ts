@@ -7,7 +7,7 @@
 //     the caller's row-level security (http/caller-context.ts `asCaller`); it is deliberately not
 //     on this service, whose connection bypasses row-level security.
 import type { SyncResult } from "./contract/api.ts";
-import type { EventType } from "./contract/payload.ts";
+import type { EventType } from "./contract/vocabulary.ts";
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from "./outbox/dispatcher.ts";
 import {
   enqueueEvent,

@@ -3,28 +3,30 @@
 // service role only. Answers with the event and the state its delivery reached.
 import { mentorIdFromSyncRequest, SyncRequest } from "../../shared/contract/api.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
-import { jsonError } from "../../shared/http/http.ts";
-import type { EventType } from "../../shared/contract/payload.ts";
-import { jsonBody } from "../../shared/http/request-body.ts";
+import { HttpError } from "../../shared/http/http.ts";
+import type { EventType } from "../../shared/contract/vocabulary.ts";
+import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
-export function createSyncEndpoint(name: string, eventType: EventType, rt: Runtime) {
+export function createSyncEndpoint(
+  name: string,
+  eventType: EventType,
+  rt: Runtime,
+) {
   const app = createFunctionApp(name, rt.log);
   app.use("*", requireRole(rt.callers, ["service_role"]));
-  app.post("/", async (c) => {
-    const body = await jsonBody(c, SyncRequest, MAX_REQUEST_BYTES);
-    if (!body.ok) return body.response;
-    const mentorId = mentorIdFromSyncRequest(body.value);
+  app.post("/", rawBody(MAX_REQUEST_BYTES), jsonOf(SyncRequest), async (c) => {
+    const mentorId = mentorIdFromSyncRequest(c.get("input"));
     const result = eventType === "certification.expired"
       ? await rt.sync.syncCertificationExpired(mentorId)
       : await rt.sync.syncCertificationRenewed(mentorId);
     switch (result.kind) {
       case "not_found":
-        return jsonError(c, 404, "mentor_not_found", `no mentor ${mentorId}`);
+        throw new HttpError(404, "mentor_not_found", `no mentor ${mentorId}`);
       case "conflict":
-        return jsonError(c, 409, "state_conflict", result.message);
+        throw new HttpError(409, "state_conflict", result.message);
       case "ok":
         return c.json(result.result, 200);
     }

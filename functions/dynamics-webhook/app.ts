@@ -1,17 +1,18 @@
+import { createMiddleware } from "hono/factory";
 import { configured, type Need } from "../../shared/config.ts";
 import { createFunctionApp } from "../../shared/http/function-app.ts";
-import { jsonError } from "../../shared/http/http.ts";
 import { parseInboundEvent } from "../../shared/contract/inbound.ts";
 import { receiveInbound } from "../../shared/inbound-service.ts";
 import { createLogSampler } from "../../shared/http/log-sampler.ts";
-import { isJsonContentType } from "../../shared/http/media-type.ts";
-import { boundedBody, parsedBody } from "../../shared/http/request-body.ts";
+import { jsonOf, webhookBody } from "../../shared/http/request-body.ts";
+import { verified } from "../../shared/http/verified-webhook.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { verifyWebhook } from "../../shared/contract/signer.ts";
+import { createWebhookVerifier } from "../../shared/contract/signer.ts";
 
 // Inbound webhooks from HLF Dynamics (verify_jwt = false: the HMAC signature authenticates).
-// Order matters: media type (JSON only, before reading anything), size limit, then the signature
-// over the raw bytes, and only then parsing, so an unsigned request costs no parse and writes nothing.
+// Order matters, and the route line states it: media type (JSON only, before reading anything), size
+// limit, then the signature over the raw bytes, and only then parsing, so an unsigned request costs
+// no parse and writes nothing.
 // It needs no outbound credentials: corrective events it queues are sent by the sweep.
 export const needs: readonly Need[] = ["database", "inbound"];
 
@@ -28,38 +29,41 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
     windowMs: 10_000,
     now,
   });
-  app.post("/", async (c) => {
-    const started = now();
-    if (!isJsonContentType(c.req.header("content-type"))) {
-      await c.req.raw.body?.cancel();
-      return jsonError(c, 415, "unsupported_media_type", "the body must be application/json");
-    }
-    const body = await boundedBody(c, inbound.maxBodyBytes);
-    if (!body.ok) return body.response;
-    const verified = await verifyWebhook(body.value, c.req.raw.headers, {
-      secrets,
-      nowSeconds: Math.floor(now() / 1000),
-      toleranceSeconds: inbound.toleranceSeconds,
-    });
-    if (!verified.ok) {
-      rejected(verified.reason);
-      return jsonError(c, 401, verified.reason, "webhook signature verification failed");
-    }
-    const parsed = parsedBody(c, body.value, parseInboundEvent);
-    if (!parsed.ok) return parsed.response;
-    const event = parsed.value;
-    const result = await receiveInbound(rt.sql, event, verified.scheme);
-    // An accepted delivery is on record in the ledger, and Dynamics confirms every outbound event:
-    // a line each would be one per delivery of a mass expiry, past Supabase's log limit. Debug only;
-    // a duplicate (Dynamics retrying) stays visible.
-    (result.status === "accepted" ? rt.log.debug : rt.log.info)("inbound delivery", {
-      eventId: event.eventId,
-      eventType: event.eventType,
-      mentorId: event.mentorId,
-      status: result.status,
-      durationMs: now() - started,
-    });
-    return c.json({ status: result.status, eventId: event.eventId }, 200);
+  const verifier = createWebhookVerifier({
+    secrets,
+    toleranceSeconds: inbound.toleranceSeconds,
+    now,
   });
+  const started = createMiddleware<{ Variables: { started: number } }>(
+    async (c, next) => {
+      c.set("started", now());
+      await next();
+    },
+  );
+  app.post(
+    "/",
+    started,
+    webhookBody(inbound.maxBodyBytes),
+    verified(verifier, (reason) => rejected(reason)),
+    jsonOf(parseInboundEvent),
+    async (c) => {
+      const event = c.get("input");
+      const result = await receiveInbound(rt.sql, event, c.get("scheme"));
+      // An accepted delivery is on record in the ledger, and Dynamics confirms every outbound event:
+      // a line each would be one per delivery of a mass expiry, past Supabase's log limit. Debug only;
+      // a duplicate (Dynamics retrying) stays visible.
+      (result.status === "accepted" ? rt.log.debug : rt.log.info)(
+        "inbound delivery",
+        {
+          eventId: event.eventId,
+          eventType: event.eventType,
+          mentorId: event.mentorId,
+          status: result.status,
+          durationMs: now() - c.get("started"),
+        },
+      );
+      return c.json({ status: result.status, eventId: event.eventId }, 200);
+    },
+  );
   return app;
 }

@@ -1,9 +1,9 @@
 import { ReconcileRequest } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
-import { jsonError } from "../../shared/http/http.ts";
+import { HttpError } from "../../shared/http/http.ts";
 import { reconcileListings } from "../../shared/reconcile.ts";
-import { jsonBody } from "../../shared/http/request-body.ts";
+import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import { reconcileSettings, type Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
 
@@ -16,9 +16,7 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-reconcile", rt.log);
   app.use("*", requireRole(rt.callers, ["service_role"]));
-  app.post("/", async (c) => {
-    const body = await jsonBody(c, ReconcileRequest, 4096);
-    if (!body.ok) return body.response;
+  app.post("/", rawBody(4096), jsonOf(ReconcileRequest), async (c) => {
     const outcome = await reconcileListings({
       sql: rt.sql,
       client: rt.dynamics,
@@ -26,7 +24,11 @@ export function createApp(rt: Runtime) {
       ...reconcileSettings(rt.config),
     });
     if (outcome.kind === "busy") {
-      return jsonError(c, 409, "reconcile_busy", "another invocation is working on this run");
+      throw new HttpError(
+        409,
+        "reconcile_busy",
+        "another invocation is working on this run",
+      );
     }
     const { run } = outcome;
     rt.log.info("reconciliation", {
@@ -41,7 +43,8 @@ export function createApp(rt: Runtime) {
     // An unfinished run continues in a fresh invocation (its own CPU and wall-clock budget) where
     // pg_net can call us; elsewhere the caller calls again (the local scheduler does).
     if (run.status === "running") {
-      await rt.sql`select public.invoke_sync_function('sync-reconcile', '{}'::jsonb)`;
+      await rt
+        .sql`select public.invoke_sync_function('sync-reconcile', '{}'::jsonb)`;
     }
     // Posts the drift alert a finished run may have raised.
     await checkAlerts({ sql: rt.sql, log: rt.log, alerts: rt.config.alerts });

@@ -5,8 +5,8 @@ import {
 } from "../../shared/contract/api.ts";
 import { asCaller } from "../../shared/http/caller-context.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
-import { jsonError } from "../../shared/http/http.ts";
-import { jsonBody } from "../../shared/http/request-body.ts";
+import { HttpError } from "../../shared/http/http.ts";
+import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import { recoverDeadLetters, requestResend } from "../../shared/outbox/resend-queries.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import { getEvent } from "../../shared/outbox/sync-queries.ts";
@@ -22,16 +22,22 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-resend", rt.log);
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
-  app.post("/", async (c) => {
-    const body = await jsonBody(c, SyncResendRequest, 4096);
-    if (!body.ok) return body.response;
+  app.post("/", rawBody(4096), jsonOf(SyncResendRequest), async (c) => {
+    const body = c.get("input");
     const caller = c.get("caller");
 
-    if ("failedSince" in body.value) {
+    if ("failedSince" in body) {
       if (caller.role !== "service_role") {
-        return jsonError(c, 403, "forbidden", "recovering dead letters requires the service role");
+        throw new HttpError(
+          403,
+          "forbidden",
+          "recovering dead letters requires the service role",
+        );
       }
-      const recovered = await recoverDeadLetters(rt.sql, new Date(body.value.failedSince));
+      const recovered = await recoverDeadLetters(
+        rt.sql,
+        new Date(body.failedSince),
+      );
       const counts = await rt.sync.dispatchDue();
       const result: SyncRecoverResult = {
         recovered,
@@ -40,27 +46,38 @@ export function createApp(rt: Runtime) {
         failed: counts.failed,
         held: counts.held,
       };
-      rt.log.info("dead letters recovered", { ...result, failedSince: body.value.failedSince });
+      rt.log.info("dead letters recovered", {
+        ...result,
+        failedSince: body.failedSince,
+      });
       return c.json(result, 202);
     }
 
-    const { mentorId } = body.value;
-    const decision = await asCaller(rt.sql, caller, (tx) => requestResend(tx, mentorId));
+    const { mentorId } = body;
+    const decision = await asCaller(
+      rt.sql,
+      caller,
+      (tx) => requestResend(tx, mentorId),
+    );
     switch (decision.kind) {
       case "not_found":
-        return jsonError(c, 404, "mentor_not_found", `no mentor ${mentorId}`);
+        throw new HttpError(404, "mentor_not_found", `no mentor ${mentorId}`);
       case "rate_limited":
-        c.header("Retry-After", String(decision.retryAfterSeconds));
-        return jsonError(
-          c,
+        throw new HttpError(
           429,
           "rate_limited",
           `this mentor was resent less than a minute ago; try again in ${decision.retryAfterSeconds} s`,
+          undefined,
+          { "Retry-After": String(decision.retryAfterSeconds) },
         );
       case "accepted": {
         await rt.sync.dispatchDue({ mentorId });
         const event = (await getEvent(rt.sql, decision.eventId))!;
-        rt.log.info("mentor resent", { mentorId, eventId: event.eventId, state: event.state });
+        rt.log.info("mentor resent", {
+          mentorId,
+          eventId: event.eventId,
+          state: event.state,
+        });
         const result: SyncResult = {
           eventId: event.eventId,
           mentorId: event.mentorId,

@@ -1,7 +1,7 @@
 import { SyncRetryRequest, type SyncRetryResult } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
-import { jsonBody } from "../../shared/http/request-body.ts";
+import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
 
@@ -13,11 +13,10 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-retry", rt.log);
   app.use("*", requireRole(rt.callers, ["service_role"]));
-  app.post("/", async (c) => {
-    const body = await jsonBody(c, SyncRetryRequest, 4096);
-    if (!body.ok) return body.response;
+  app.post("/", rawBody(4096), jsonOf(SyncRetryRequest), async (c) => {
+    const body = c.get("input");
     const started = Date.now();
-    const requeued = body.value.requeue ? await rt.sync.requeueFailed(body.value.mentorId) : 0;
+    const requeued = body.requeue ? await rt.sync.requeueFailed(body.mentorId) : 0;
     const counts = await rt.sync.dispatchDue();
     const result: SyncRetryResult = {
       ...counts,

@@ -1,16 +1,11 @@
-import type { Context } from "hono";
+import type { Caller } from "../../shared/http/jwt.ts";
 import { SyncStatusQuery } from "../../shared/contract/api.ts";
-import {
-  createFunctionApp,
-  type FunctionEnv,
-  requireRole,
-} from "../../shared/http/function-app.ts";
-import { jsonError } from "../../shared/http/http.ts";
-import { badRequest, jsonBody } from "../../shared/http/request-body.ts";
+import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import { HttpError } from "../../shared/http/http.ts";
+import { invalidRequest, jsonOf, queryOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import { asCaller } from "../../shared/http/caller-context.ts";
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
-import { parseWith } from "../../shared/contract/validation.ts";
 import type { Need } from "../../shared/config.ts";
 
 /** What this function uses; nothing else has to be configured for it. */
@@ -22,11 +17,12 @@ export function createApp(rt: Runtime) {
   const app = createFunctionApp("sync-status", rt.log);
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
 
-  const answer = async (c: Context<FunctionEnv>, query: SyncStatusQuery) => {
-    const caller = c.get("caller");
+  const answer = async (caller: Caller, query: SyncStatusQuery) => {
     if ("list" in query) {
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (after === null) return badRequest(c, [{ path: "cursor", message: "invalid cursor" }]);
+      if (after === null) {
+        throw invalidRequest([{ path: "cursor", message: "invalid cursor" }]);
+      }
       const page = await asCaller(
         rt.sql,
         caller,
@@ -39,21 +35,33 @@ export function createApp(rt: Runtime) {
             onlyViewable: caller.role === "authenticated",
           }),
       );
-      return c.json(page, 200);
+      return page;
     }
-    const status = await asCaller(rt.sql, caller, (tx) => fetchSyncStatus(tx, query.mentorId));
-    return status
-      ? c.json(status, 200)
-      : jsonError(c, 404, "mentor_not_found", `no sync status for mentor ${query.mentorId}`);
+    const status = await asCaller(
+      rt.sql,
+      caller,
+      (tx) => fetchSyncStatus(tx, query.mentorId),
+    );
+    if (!status) {
+      throw new HttpError(
+        404,
+        "mentor_not_found",
+        `no sync status for mentor ${query.mentorId}`,
+      );
+    }
+    return status;
   };
 
-  app.get("/", (c) => {
-    const parsed = parseWith(SyncStatusQuery, c.req.query());
-    return parsed.ok ? answer(c, parsed.value) : badRequest(c, parsed.issues);
-  });
-  app.post("/", async (c) => {
-    const body = await jsonBody(c, SyncStatusQuery, 4096);
-    return body.ok ? answer(c, body.value) : body.response;
-  });
+  app.get(
+    "/",
+    queryOf(SyncStatusQuery),
+    async (c) => c.json(await answer(c.get("caller"), c.get("input")), 200),
+  );
+  app.post(
+    "/",
+    rawBody(4096),
+    jsonOf(SyncStatusQuery),
+    async (c) => c.json(await answer(c.get("caller"), c.get("input")), 200),
+  );
   return app;
 }

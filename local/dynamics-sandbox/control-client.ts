@@ -2,7 +2,8 @@
 import type { ConfigPatch, publicConfig } from "./control.ts";
 import type { DeliveryRecord } from "./deliveries.ts";
 import type { FaultSpec } from "./faults.ts";
-import type { AppliedEvent, Counters, Listing, ListingRecord } from "./state.ts";
+import type { AppliedEvent, Counters, ListingRecord } from "./state.ts";
+import type { Listing } from "../../shared/contract/vocabulary.ts";
 
 export interface SandboxControl {
   faults(faults: FaultSpec | FaultSpec[]): Promise<void>;

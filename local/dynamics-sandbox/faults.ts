@@ -1,7 +1,7 @@
 // Faults the control API can queue. Each serves the next `count` matching requests, in the order
 // they were queued; webhook faults, token-endpoint faults and silent losses have separate queues.
 import { z } from "zod";
-import { EventType } from "../../shared/contract/payload.ts";
+import { EventType } from "../../shared/contract/vocabulary.ts";
 
 const count = z.number().int().min(1).max(1_000_000).default(1);
 

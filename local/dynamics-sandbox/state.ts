@@ -4,8 +4,7 @@
 import type { WebhookPayloadV1 } from "../../shared/contract/payload.ts";
 import { type DeliveryLog, emptyDeliveryLog } from "./deliveries.ts";
 import type { Fault, FaultTarget } from "./faults.ts";
-
-export type Listing = "listed" | "unlisted";
+import type { Listing } from "../../shared/contract/vocabulary.ts";
 
 export interface SandboxConfig {
   tenant: string;

@@ -2,8 +2,7 @@
 // OpenAPI document in contracts/ is generated from them, so the two cannot drift apart.
 import { z } from "zod";
 import { CoordinatorErrorCode } from "./coordinator-errors.ts";
-import { Listing } from "./inbound.ts";
-import { EventType } from "./payload.ts";
+import { DeliveryState, EventType, Listing, SyncState } from "./vocabulary.ts";
 import { IsoDateTime, Uuid } from "./validation.ts";
 
 const Count = z.int().min(0);
@@ -40,16 +39,6 @@ export function mentorIdFromSyncRequest(parsed: SyncRequest): string {
   return "mentorId" in parsed ? parsed.mentorId : (parsed.record ?? parsed.old_record)!.mentor_id;
 }
 
-export const DeliveryState = z.enum([
-  "pending",
-  "retrying",
-  "delivered",
-  "failed",
-  "held",
-  "superseded",
-]);
-export type DeliveryState = z.infer<typeof DeliveryState>;
-
 export const SyncResult = z.object({
   eventId: Uuid,
   mentorId: Uuid,
@@ -58,11 +47,6 @@ export const SyncResult = z.object({
   attempts: Count,
 });
 export type SyncResult = z.infer<typeof SyncResult>;
-
-export const SyncState = z.enum(["synced", "pending", "retrying", "failed", "held"]).meta({
-  title: "SyncState",
-});
-export type SyncState = z.infer<typeof SyncState>;
 
 export const SyncStatus = z.object({
   mentorId: Uuid,

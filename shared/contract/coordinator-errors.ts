@@ -2,7 +2,7 @@
 // team translates, and a plain-language English summary. Pure: the technical code (DeliveryFailure.code,
 // stored with the event) and the delivery state decide; the list is documented in contracts/README.md.
 import { z } from "zod";
-import type { SyncState } from "./api.ts";
+import type { SyncState } from "./vocabulary.ts";
 
 export const CoordinatorErrorCode = z.enum([
   "dynamics_unreachable",

@@ -1,9 +1,7 @@
 // Events HLF Dynamics posts to our `dynamics-webhook` function (inbound contract v1).
 import { z } from "zod";
 import { GuidInput, InstantInput, parseJsonWith, type ParseResult } from "./validation.ts";
-
-export const Listing = z.enum(["listed", "unlisted"]).meta({ title: "Listing" });
-export type Listing = z.infer<typeof Listing>;
+import { Listing } from "./vocabulary.ts";
 
 const inboundEnvelope = {
   schemaVersion: z.literal(1),

@@ -9,21 +9,11 @@ import {
   parseWith,
   Uuid,
 } from "./validation.ts";
+import { CertificationStatus, EventType } from "./vocabulary.ts";
 
 export const RENEWAL_SNAPSHOT_SIZE = 5;
 
 // Titles name the generated Dart types (contracts/dart/).
-export const EventType = z.enum([
-  "certification.expired",
-  "certification.renewed",
-]).meta({ title: "EventType" });
-export type EventType = z.infer<typeof EventType>;
-
-export const CertificationStatus = z.enum(["active", "expired", "paused"]).meta({
-  title: "CertificationStatus",
-});
-export type CertificationStatus = z.infer<typeof CertificationStatus>;
-
 export const ListingAction = z.enum(["remove", "reinstate"]).meta({ title: "ListingAction" });
 export type ListingAction = z.infer<typeof ListingAction>;
 

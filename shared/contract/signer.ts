@@ -59,11 +59,6 @@ export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
   return key;
 }
 
-/** Splits a comma-separated secret list (rotation: new and old secrets side by side). */
-export function parseSecrets(list: string): string[] {
-  return list.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
 function importKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey(
     "raw",
@@ -165,14 +160,14 @@ export interface VerifyOptions {
 
 const fail = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
 
-/** True when some secret's MAC over `data` equals one of the candidate signatures. */
+/** True when some key's MAC over `data` equals one of the candidate signatures. */
 async function anyMatch(
-  secrets: readonly string[],
+  keys: readonly Promise<CryptoKey>[],
   data: Uint8Array<ArrayBuffer>,
   candidates: readonly Uint8Array[],
 ): Promise<boolean> {
-  for (const secret of secrets) {
-    const expected = await hmac(await importKey(secret), data);
+  for (const key of keys) {
+    const expected = await hmac(await key, data);
     if (candidates.some((candidate) => timingSafeEqual(expected, candidate))) {
       return true;
     }
@@ -183,11 +178,11 @@ async function anyMatch(
 async function verifyHlf(
   body: Uint8Array<ArrayBuffer>,
   header: string,
-  secrets: readonly string[],
+  keys: readonly Promise<CryptoKey>[],
 ): Promise<VerifyResult> {
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
   if (match === null) return fail("malformed_signature");
-  const ok = await anyMatch(secrets, body, [fromHex(match[1])]);
+  const ok = await anyMatch(keys, body, [fromHex(match[1])]);
   return ok ? { ok: true, scheme: "hlf" } : fail("signature_mismatch");
 }
 
@@ -218,10 +213,13 @@ function hasStandardHeaders(headers: Headers): boolean {
   );
 }
 
+/** `VerifyOptions` with the secrets' keys imported. */
+type KeyedOptions = Omit<VerifyOptions, "secrets"> & { keys: readonly Promise<CryptoKey>[] };
+
 async function verifyStandard(
   body: Uint8Array<ArrayBuffer>,
   headers: Headers,
-  opts: VerifyOptions,
+  opts: KeyedOptions,
 ): Promise<VerifyResult> {
   const signature = standardHeader(headers, "signature");
   const id = standardHeader(headers, "id");
@@ -232,7 +230,11 @@ async function verifyStandard(
   }
   const candidates = standardCandidates(signature);
   if (candidates.length === 0) return fail("malformed_signature");
-  const ok = await anyMatch(opts.secrets, standardContent(id, timestamp, body), candidates);
+  const ok = await anyMatch(
+    opts.keys,
+    standardContent(id, timestamp, body),
+    candidates,
+  );
   if (!ok) return fail("signature_mismatch");
   const tolerance = opts.toleranceSeconds;
   return Math.abs(opts.nowSeconds - Number(timestamp)) > tolerance
@@ -254,18 +256,53 @@ export async function verifyWebhook(
   headers: Headers,
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
-  const bytes = bytesOf(body);
+  return await verifyWithKeys(bytesOf(body), headers, {
+    ...opts,
+    keys: opts.secrets.map(importKey),
+  });
+}
+
+async function verifyWithKeys(
+  bytes: Uint8Array<ArrayBuffer>,
+  headers: Headers,
+  opts: KeyedOptions,
+): Promise<VerifyResult> {
   const failures: VerifyResult[] = [];
   if (hasStandardHeaders(headers)) {
     const standard = await verifyStandard(bytes, headers, opts);
-    if (standard.ok || standard.reason === "timestamp_out_of_tolerance") return standard;
+    if (standard.ok || standard.reason === "timestamp_out_of_tolerance") {
+      return standard;
+    }
     failures.push(standard);
   }
   const hlf = headers.get(HLF_SIGNATURE_HEADER);
   if (hlf !== null) {
-    const result = await verifyHlf(bytes, hlf, opts.secrets);
+    const result = await verifyHlf(bytes, hlf, opts.keys);
     if (result.ok) return result;
     failures.push(result);
   }
   return failures[0] ?? fail("missing_signature");
+}
+
+export type WebhookVerifier = (
+  body: Uint8Array,
+  headers: Headers,
+) => Promise<VerifyResult>;
+
+/**
+ * `verifyWebhook` with the secrets' keys imported once for the process (a key import per secret
+ * per request otherwise) and the clock read at each call.
+ */
+export function createWebhookVerifier(opts: {
+  secrets: readonly string[];
+  toleranceSeconds: number;
+  now: () => number;
+}): WebhookVerifier {
+  const keys = opts.secrets.map(importKey);
+  return (body, headers) =>
+    verifyWithKeys(bytesOf(body), headers, {
+      keys,
+      nowSeconds: Math.floor(opts.now() / 1000),
+      toleranceSeconds: opts.toleranceSeconds,
+    });
 }

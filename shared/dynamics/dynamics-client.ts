@@ -17,6 +17,7 @@ import {
 import { createAuthProvider, type DynamicsAuthOptions } from "./dynamics-auth.ts";
 import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
 import { retryAfterFromHeaders } from "./retry-after.ts";
+import { readAtMost } from "../read-at-most.ts";
 
 export interface DynamicsClientOptions {
   webhookUrl: string;
@@ -327,27 +328,7 @@ function isOutage(result: Exchange): boolean {
 
 /** The first MAX_BODY_BYTES of a response body as text; the rest is cancelled unread. */
 async function readSnippet(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_BODY_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body cut short still has a status worth reporting.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes.subarray(0, MAX_BODY_BYTES));
+  // A body cut short still has a status worth reporting: what arrived is used either way.
+  const { bytes } = await readAtMost(response.body, MAX_BODY_BYTES);
+  return new TextDecoder().decode(bytes);
 }

@@ -1,10 +1,11 @@
 // The frame every edge function shares: mounted at `/NAME` as Supabase routes it, CORS for the
 // Flutter web app and the dashboard, JSON errors for unknown routes (405 with `Allow` for a known
-// path with the wrong method) and uncaught failures, and the caller's verified role.
+// path with the wrong method) and uncaught failures, every `HttpError` a step of the pipeline throws
+// answered with the error envelope, and the caller's verified role.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { MiddlewareHandler } from "hono";
-import { jsonError } from "./http.ts";
+import { HttpError, jsonError } from "./http.ts";
 import { methodNotAllowed } from "./http-methods.ts";
 import type { Caller, CallerRole, CallerVerifier } from "./jwt.ts";
 import type { Logger } from "../logger.ts";
@@ -35,6 +36,12 @@ export function createFunctionApp(
       jsonError(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`)
   );
   app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      for (const [name, value] of Object.entries(err.headers)) {
+        c.header(name, value);
+      }
+      return jsonError(c, err.status, err.code, err.message, err.details);
+    }
     log.error("unhandled error", { function: name, error: err.name });
     return jsonError(c, 500, "internal_error", "internal error");
   });
@@ -52,13 +59,20 @@ export function requireRole(
   return async (c, next) => {
     const result = await callers.verify(c.req.raw.headers);
     if (!result.ok) {
-      return result.reason === "auth_unavailable"
-        ? jsonError(c, 503, result.reason, "the project's signing keys are unavailable; retry")
-        : jsonError(c, 401, result.reason, "a valid JWT or API key is required");
+      throw result.reason === "auth_unavailable"
+        ? new HttpError(
+          503,
+          result.reason,
+          "the project's signing keys are unavailable; retry",
+        )
+        : new HttpError(
+          401,
+          result.reason,
+          "a valid JWT or API key is required",
+        );
     }
     if (!roles.includes(result.caller.role)) {
-      return jsonError(
-        c,
+      throw new HttpError(
         403,
         "forbidden",
         `this endpoint requires the ${roles.join(" or ")} role`,

@@ -3,8 +3,14 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorBody } from "../contract/api.ts";
 
-export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+export function errorBody(
+  code: string,
+  message: string,
+  details?: unknown,
+): ErrorBody {
+  return {
+    error: details === undefined ? { code, message } : { code, message, details },
+  };
 }
 
 export function jsonError(
@@ -15,4 +21,22 @@ export function jsonError(
   details?: unknown,
 ): Response {
   return c.json(errorBody(code, message, details), status);
+}
+
+/**
+ * A refusal raised anywhere in a function's pipeline (middleware or handler); the app's `onError`
+ * answers it with the envelope above. Ours, not Hono's `HTTPException`, because the envelope needs
+ * a machine-readable `code` and optional `details` that `HTTPException` does not carry.
+ */
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
 }

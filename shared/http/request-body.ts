@@ -1,48 +1,31 @@
-// Reads a request body with a size limit (the whole body is never buffered past the limit) and
-// parses JSON bodies against a schema, so every function answers bad input the same way.
-import type { Context } from "hono";
+// The request pipeline's body steps, as Hono middlewares that set typed context variables: the raw
+// body within a size limit (never buffered past it), the webhook's media type, and the JSON input
+// parsed against a schema, so every function answers bad input the same way. Refusals are thrown
+// as `HttpError`s and answered by the app's `onError`.
+import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
-import { jsonError } from "./http.ts";
-import { type Issue, parseJsonWith, type ParseResult } from "../contract/validation.ts";
+import { HttpError } from "./http.ts";
+import { readAtMost } from "../read-at-most.ts";
+import { isJsonContentType } from "./media-type.ts";
+import { type Issue, parseJsonWith, type ParseResult, parseWith } from "../contract/validation.ts";
 
 export type BodyResult =
   | { ok: true; bytes: Uint8Array }
   | { ok: false; reason: "too_large" | "unreadable" };
 
-export async function readBody(req: Request, maxBytes: number): Promise<BodyResult> {
+export async function readBody(
+  req: Request,
+  maxBytes: number,
+): Promise<BodyResult> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) {
     await req.body?.cancel();
     return { ok: false, reason: "too_large" };
   }
-  if (!req.body) return { ok: true, bytes: new Uint8Array() };
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      // The client went away or the gateway cut a stalled upload off.
-      return { ok: false, reason: "unreadable" };
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return { ok: false, reason: "too_large" };
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
+  const read = await readAtMost(req.body, maxBytes);
+  // Unreadable: the client went away or the gateway cut a stalled upload off.
+  if (read.failed) return { ok: false, reason: "unreadable" };
+  return read.over ? { ok: false, reason: "too_large" } : { ok: true, bytes: read.bytes };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -56,57 +39,79 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
-export const badRequest = (c: Context, issues: Issue[]) =>
-  jsonError(
-    c,
+/** The 400 for input that failed validation, with validation.ts's issue list as `details`. */
+export const invalidRequest = (issues: Issue[]) =>
+  new HttpError(
     400,
     "invalid_request",
     issues.map((i) => `${i.path || "body"}: ${i.message}`).join("; "),
     issues,
   );
 
-type Answer<T> = { ok: true; value: T } | { ok: false; response: Response };
+export type RawBodyEnv = { Variables: { rawBody: Uint8Array } };
+export type InputEnv<T> = { Variables: { input: T } };
 
-/** The raw body within `maxBytes`, or the 413 response to send instead. */
-export async function boundedBody(c: Context, maxBytes: number): Promise<Answer<Uint8Array>> {
-  const body = await readBody(c.req.raw, maxBytes);
-  if (body.ok) return { ok: true, value: body.bytes };
-  return {
-    ok: false,
-    response: body.reason === "too_large"
-      ? jsonError(c, 413, "payload_too_large", `body over ${maxBytes} bytes`)
-      : jsonError(c, 400, "unreadable_body", "the request body could not be read"),
-  };
+/** Sets `rawBody` to the body within `maxBytes`; 413 beyond it, 400 when it cannot be read. */
+export const rawBody = (maxBytes: number) =>
+  createMiddleware<RawBodyEnv>(async (c, next) => {
+    const body = await readBody(c.req.raw, maxBytes);
+    if (!body.ok) {
+      throw body.reason === "too_large"
+        ? new HttpError(413, "payload_too_large", `body over ${maxBytes} bytes`)
+        : new HttpError(
+          400,
+          "unreadable_body",
+          "the request body could not be read",
+        );
+    }
+    c.set("rawBody", body.bytes);
+    await next();
+  });
+
+/** `rawBody` for a webhook: 415 before reading anything unless the body is declared JSON. */
+export const webhookBody = (maxBytes: number) => {
+  const read = rawBody(maxBytes);
+  return createMiddleware<RawBodyEnv>(async (c, next) => {
+    if (!isJsonContentType(c.req.header("content-type"))) {
+      await c.req.raw.body?.cancel();
+      throw new HttpError(
+        415,
+        "unsupported_media_type",
+        "the body must be application/json",
+      );
+    }
+    return await read(c, next);
+  });
+};
+
+/**
+ * Sets `input` to `rawBody` as strict UTF-8 parsed by `parse`, or by `schema` as JSON (an empty body
+ * counting as `{}`); 400 with the issues otherwise.
+ */
+export function jsonOf<T>(
+  parser: z.ZodType<T> | ((text: string) => ParseResult<T>),
+) {
+  const parse = typeof parser === "function"
+    ? parser
+    : (text: string) => parseJsonWith(parser, text.trim() === "" ? "{}" : text);
+  return createMiddleware<RawBodyEnv & InputEnv<T>>(async (c, next) => {
+    const text = decodeUtf8(c.get("rawBody"));
+    if (text === null) {
+      throw invalidRequest([{ path: "", message: "body is not valid UTF-8" }]);
+    }
+    const parsed = parse(text);
+    if (!parsed.ok) throw invalidRequest(parsed.issues);
+    c.set("input", parsed.value);
+    await next();
+  });
 }
 
-/** `bytes` as strict UTF-8 parsed by `parse`, or the 400 response to send instead. */
-export function parsedBody<T>(
-  c: Context,
-  bytes: Uint8Array,
-  parse: (text: string) => ParseResult<T>,
-): Answer<T> {
-  const text = decodeUtf8(bytes);
-  if (text === null) {
-    return {
-      ok: false,
-      response: badRequest(c, [{ path: "", message: "body is not valid UTF-8" }]),
-    };
-  }
-  const parsed = parse(text);
-  return parsed.ok ? parsed : { ok: false, response: badRequest(c, parsed.issues) };
-}
-
-/** A JSON body valid against `schema` (an empty body counts as `{}`), or the 400/413 response. */
-export async function jsonBody<T>(
-  c: Context,
-  schema: z.ZodType<T>,
-  maxBytes: number,
-): Promise<Answer<T>> {
-  const body = await boundedBody(c, maxBytes);
-  if (!body.ok) return body;
-  return parsedBody(
-    c,
-    body.value,
-    (text) => parseJsonWith(schema, text.trim() === "" ? "{}" : text),
-  );
+/** Sets `input` to the query string parsed by `schema`; 400 with the issues otherwise. */
+export function queryOf<T>(schema: z.ZodType<T>) {
+  return createMiddleware<InputEnv<T>>(async (c, next) => {
+    const parsed = parseWith(schema, c.req.query());
+    if (!parsed.ok) throw invalidRequest(parsed.issues);
+    c.set("input", parsed.value);
+    await next();
+  });
 }

@@ -6,12 +6,12 @@ import type { AttemptRecord, DynamicsClient, SendOutcome } from "../dynamics/dyn
 import type { Logger } from "../logger.ts";
 import {
   buildPayloadSkippingInvalid,
-  type EventType,
   PayloadError,
   toJson,
   type WebhookPayloadV1,
 } from "../contract/payload.ts";
 import { outboundHeaders } from "../contract/signer.ts";
+import type { EventType } from "../contract/vocabulary.ts";
 import { type AttemptTally, createAttemptTally } from "./attempt-summary.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
 import { finishFailedRound, type ReschedulePolicy } from "./reschedule.ts";

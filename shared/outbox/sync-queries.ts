@@ -4,7 +4,8 @@
 // result is written only by the dispatcher that still holds the lease.
 import type { Sql } from "../db.ts";
 import type { AttemptRecord } from "../dynamics/dynamics-client.ts";
-import type { CertificationStatus, EventType, RenewalRecord } from "../contract/payload.ts";
+import type { RenewalRecord } from "../contract/payload.ts";
+import type { CertificationStatus, DeliveryState, EventType } from "../contract/vocabulary.ts";
 import type { Issue } from "../contract/validation.ts";
 
 type Tx = Sql;
@@ -252,7 +253,7 @@ export interface EventRow {
   eventId: string;
   mentorId: string;
   eventType: EventType;
-  state: "pending" | "retrying" | "delivered" | "failed" | "held" | "superseded";
+  state: DeliveryState;
   attempts: number;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeUtf8, readBody } from "../../shared/http/request-body.ts";
+import { readAtMost } from "../../shared/read-at-most.ts";
 
 const streamOf = (chunks: Uint8Array[]) =>
   new ReadableStream<Uint8Array>({
@@ -30,6 +31,37 @@ describe("readBody", () => {
 
   it("reads an absent body as empty", async () => {
     expect(await readBody(post(null), 10)).toEqual({ ok: true, bytes: new Uint8Array() });
+  });
+});
+
+describe("readAtMost", () => {
+  it("keeps at most maxBytes, says more arrived, and stops reading there", async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(new Uint8Array([pulled, pulled]));
+      },
+    });
+    const read = await readAtMost(endless, 3);
+    expect(read).toEqual({ bytes: new Uint8Array([1, 1, 2]), over: true, failed: false });
+    expect(pulled).toBeLessThan(5);
+  });
+
+  it("keeps what arrived before the stream failed and says it failed", async () => {
+    let sent = false;
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new Error("peer went away"));
+        sent = true;
+        controller.enqueue(new Uint8Array([7]));
+      },
+    });
+    expect(await readAtMost(broken, 10)).toEqual({
+      bytes: new Uint8Array([7]),
+      over: false,
+      failed: true,
+    });
   });
 });
 

@@ -2,8 +2,8 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  createWebhookVerifier,
   outboundHeaders,
-  parseSecrets,
   SecretFormatError,
   sign,
   signatureHeaders,
@@ -121,13 +121,6 @@ describe("sign", () => {
     expect(headers["webhook-timestamp"]).toBe(String(NOW));
     expect(headers["X-HLF-Signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
-  });
-});
-
-describe("parseSecrets", () => {
-  it("splits a comma-separated list, trimming and dropping empties", () => {
-    expect(parseSecrets(" whsec_AAAA , old,,  ")).toEqual(["whsec_AAAA", "old"]);
-    expect(parseSecrets("")).toEqual([]);
   });
 });
 
@@ -292,5 +285,32 @@ describe("verifyWebhook, Standard Webhooks scheme", () => {
     const headers = await standardHeaders();
     headers.set(name, value);
     expect(await verify(BODY, headers)).toEqual({ ok: false, reason: "malformed_signature" });
+  });
+});
+
+describe("createWebhookVerifier", () => {
+  it("verifies either scheme with any of its secrets and reads the clock at each call", async () => {
+    let nowMs = NOW * 1000;
+    const verifier = createWebhookVerifier({
+      secrets: [OLD_SECRET, SECRET],
+      toleranceSeconds,
+      now: () => nowMs,
+    });
+    const bytes = encoder.encode(BODY);
+    const standard = await standardHeaders();
+    expect(await verifier(bytes, standard)).toEqual({ ok: true, scheme: "standard-webhooks" });
+    expect(await verifier(bytes, await hlfHeaders({ secret: OLD_SECRET }))).toEqual({
+      ok: true,
+      scheme: "hlf",
+    });
+    expect(await verifier(encoder.encode(BODY + " "), await hlfHeaders())).toEqual({
+      ok: false,
+      reason: "signature_mismatch",
+    });
+    nowMs += (toleranceSeconds + 1) * 1000;
+    expect(await verifier(bytes, standard)).toEqual({
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+    });
   });
 });
