@@ -64,6 +64,13 @@ export interface StatusDataset {
   chapterMentorIds: string[];
 }
 
+/** The large install scenarios 5 and 6 run on (100,000 mentors, 1,000,000 attempts), and its smoke size. */
+export function statusDatasetSize(smoke: boolean) {
+  return smoke
+    ? { mentors: 2_000, bigChapterSize: 200, chapters: 10, attemptsPerMentor: 10 }
+    : { mentors: 100_000, bigChapterSize: 2_000, chapters: 50, attemptsPerMentor: 10 };
+}
+
 /**
  * The status scenario's data: `mentors` mentors spread over chapters of one organisation, the first
  * chapter holding `bigChapterSize` of them and coordinated by the returned user; one delivered

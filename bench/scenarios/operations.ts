@@ -7,7 +7,7 @@ import { executionMs, explainAs } from "../explain.ts";
 import { runLoad } from "../load.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import { seedStatusDataset } from "../seed.ts";
+import { seedStatusDataset, statusDatasetSize } from "../seed.ts";
 
 const NAME = "6 operations";
 // A monitoring system and a dashboard or two polling at once.
@@ -17,9 +17,7 @@ const PAGE_SIZE = 5000;
 export const operations: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
-    const size = ctx.smoke
-      ? { mentors: 2_000, bigChapterSize: 200, chapters: 10, attemptsPerMentor: 10 }
-      : { mentors: 100_000, bigChapterSize: 2_000, chapters: 50, attemptsPerMentor: 10 };
+    const size = statusDatasetSize(ctx.smoke);
     const durationSeconds = ctx.smoke ? 2 : 10;
     const flipped = size.mentors / 100;
     const bench = await startBenchStack({

@@ -7,7 +7,7 @@ import { executionMs, explainAs, indexesUsed, recordQuery } from "../explain.ts"
 import { runLoad } from "../load.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import { seedStatusDataset } from "../seed.ts";
+import { seedStatusDataset, statusDatasetSize } from "../seed.ts";
 import { configured } from "../../shared/config.ts";
 import { createCallerVerifier } from "../../shared/http/jwt.ts";
 
@@ -19,9 +19,7 @@ const LIST_CONNECTIONS = 2;
 export const statusQueries: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
-    const size = ctx.smoke
-      ? { mentors: 2_000, bigChapterSize: 200, chapters: 10, attemptsPerMentor: 10 }
-      : { mentors: 100_000, bigChapterSize: 2_000, chapters: 50, attemptsPerMentor: 10 };
+    const size = statusDatasetSize(ctx.smoke);
     const durationSeconds = ctx.smoke ? 2 : 10;
     const bench = await startBenchStack({
       adminUrl: ctx.adminUrl,
