@@ -107,8 +107,13 @@ const ERROR_RESPONSES: Record<string, string> = {
   Unauthorized: "Missing or invalid credentials (JWT, or webhook signature).",
   Forbidden: "The caller may not see or act on this mentor.",
   NotFound: "No such mentor or event.",
+  PayloadTooLarge:
+    "The body is over the function's limit (`payload_too_large`); nothing was read further.",
+  UnsupportedMediaType: "The body is not declared `application/json` (`unsupported_media_type`).",
   TooManyRequests: "Asked again too soon; `Retry-After` says how many seconds to wait.",
   InternalError: "Unexpected failure; safe to retry.",
+  Unavailable: "The function is not configured (`misconfigured`, naming the variable to set), or " +
+    "the project's signing keys could not be fetched; nothing was done, retry once fixed.",
 };
 
 const errorRef = (name: string): JsonObject => ({ $ref: `#/components/responses/${name}` });
@@ -156,7 +161,11 @@ const STANDARD_ERRORS = {
   "400": errorRef("BadRequest"),
   "401": errorRef("Unauthorized"),
   "500": errorRef("InternalError"),
+  "503": errorRef("Unavailable"),
 };
+
+/** What every operation with a request body may also answer. */
+const BODY_ERRORS = { ...STANDARD_ERRORS, "413": errorRef("PayloadTooLarge") };
 
 function syncOperation(eventType: string): JsonObject {
   return {
@@ -167,18 +176,18 @@ function syncOperation(eventType: string): JsonObject {
     requestBody: { required: true, content: jsonContent(ref("SyncRequest")) },
     responses: {
       "200": ok("Where the event stands after this call.", ref("SyncResult")),
-      ...STANDARD_ERRORS,
+      ...BODY_ERRORS,
       "404": errorRef("NotFound"),
     },
   };
 }
 
-function syncStatusResponses(): JsonObject {
+function syncStatusResponses(errors: JsonObject): JsonObject {
   return {
     "200": ok("One mentor's status, or a page of them in list mode.", {
       oneOf: [ref("SyncStatus"), ref("SyncStatusPage")],
     }),
-    ...STANDARD_ERRORS,
+    ...errors,
     "403": errorRef("Forbidden"),
     "404": errorRef("NotFound"),
   };
@@ -203,7 +212,11 @@ function paths(): JsonObject {
           ),
         ),
         requestBody: { required: true, content: jsonContent(ref("InboundEventV1")) },
-        responses: { "200": ok("Stored, or already seen.", ref("InboundAck")), ...STANDARD_ERRORS },
+        responses: {
+          "200": ok("Stored, or already seen.", ref("InboundAck")),
+          ...BODY_ERRORS,
+          "415": errorRef("UnsupportedMediaType"),
+        },
       },
     },
     "/functions/v1/sync-status": {
@@ -211,13 +224,13 @@ function paths(): JsonObject {
         summary: "Sync status of one mentor (mentorId) or a page of mentors (list=true)",
         security: [{ bearerAuth: [] }],
         parameters: queryParameters(SyncStatusByMentor, SyncStatusListQuery),
-        responses: syncStatusResponses(),
+        responses: syncStatusResponses(STANDARD_ERRORS),
       },
       post: {
         summary: "Same as GET, with the query as a JSON body",
         security: [{ bearerAuth: [] }],
         requestBody: { required: true, content: jsonContent(ref("SyncStatusQuery")) },
-        responses: syncStatusResponses(),
+        responses: syncStatusResponses(BODY_ERRORS),
       },
     },
     "/functions/v1/sync-resend": {
@@ -235,7 +248,7 @@ function paths(): JsonObject {
           "202": ok("The resent event and the state it reached, or what the recovery did.", {
             oneOf: [ref("SyncResult"), ref("SyncRecoverResult")],
           }),
-          ...STANDARD_ERRORS,
+          ...BODY_ERRORS,
           "403": errorRef("Forbidden"),
           "404": errorRef("NotFound"),
           "429": errorRef("TooManyRequests"),
@@ -249,7 +262,7 @@ function paths(): JsonObject {
         requestBody: { required: false, content: jsonContent(ref("SyncRetryRequest")) },
         responses: {
           "200": ok("What the sweep did.", ref("SyncRetryResult")),
-          ...STANDARD_ERRORS,
+          ...BODY_ERRORS,
         },
       },
     },

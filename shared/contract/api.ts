@@ -141,6 +141,8 @@ export const ErrorBody = z.object({
     code: z.string(),
     message: z.string(),
     details: z.unknown().optional(),
+    /** `misconfigured` (503) only: the variable to set; never its value. */
+    variable: z.string().optional(),
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -16,6 +16,11 @@ import {
 } from "../../shared/contract/api.ts";
 import { fromJson } from "../../shared/contract/payload.ts";
 import { parseWith } from "../../shared/contract/validation.ts";
+import { ConfigError } from "../../shared/config.ts";
+import { misconfiguredResponse } from "../../shared/serve.ts";
+import { createFunctionApp } from "../../shared/http/function-app.ts";
+import { rawBody } from "../../shared/http/request-body.ts";
+import { createLogger } from "../../shared/logger.ts";
 import golden from "../fixtures/golden-vectors.json" with { type: "json" };
 import {
   FIXED_EVENT_ID,
@@ -210,6 +215,47 @@ describe("contracts/examples", () => {
       $ref: `https://hlf.example/openapi.json#/components/schemas/${component}`,
     });
     expect(check(example), JSON.stringify(check.errors)).toBe(true);
+  });
+
+  // What a function really answers on failure must match the documented envelope: the 503 of a
+  // misconfigured deployment (it names the variable) as much as an HttpError's.
+  it.each([
+    [
+      "503 misconfigured",
+      () => misconfiguredResponse(new ConfigError("DYNAMICS_SIGNING_SECRET", "is required")),
+    ],
+    ["413 payload_too_large", () => {
+      const app = createFunctionApp("contract-test", createLogger("silent"));
+      app.post("/", rawBody(8), (c) => c.text("read"));
+      return app.request("/contract-test", { method: "POST", body: "x".repeat(64) });
+    }],
+  ])("the %s error body validates against ErrorBody", async (_name, respond) => {
+    const check = ajv.compile({
+      $ref: "https://hlf.example/openapi.json#/components/schemas/ErrorBody",
+    });
+    const response = await respond();
+    expect(response.status).toBe(Number(_name.slice(0, 3)));
+    const body = await response.json();
+    expect(check(body), JSON.stringify(check.errors)).toBe(true);
+  });
+
+  it("documents 503 on every operation, 413 on those with a body, 415 on the inbound webhook", () => {
+    for (
+      const [path, item] of Object.entries(
+        openapi.paths as Record<
+          string,
+          Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>
+        >,
+      )
+    ) {
+      for (const [method, op] of Object.entries(item)) {
+        expect(op.responses["503"], `${method} ${path}`).toBeDefined();
+        expect(op.responses["413"] !== undefined, `${method} ${path}`).toBe(
+          op.requestBody !== undefined,
+        );
+      }
+    }
+    expect(openapi.paths["/functions/v1/dynamics-webhook"].post.responses["415"]).toBeDefined();
   });
 
   it("include a null renewedBy and an unknown extra field", () => {
