@@ -97,6 +97,9 @@ export function describeVariables(variables: z.ZodObject): VariableInfo[] {
 /** Dataverse's largest page: the most sync-reconcile may ask for, and what it asks for by default. */
 const DATAVERSE_MAX_PAGE_SIZE = 5000;
 
+/** DYNAMICS_LISTINGS_URL's default: this entity set in the same Web API as the webhook's. */
+const LISTINGS_ENTITY_SET = "hlf_mentorlistings";
+
 /** Every variable the functions read, with the default of each tunable. */
 const variables = z.object({
   HLF_LOCAL_STACK: bool.default(false).describe(
@@ -166,7 +169,7 @@ const variables = z.object({
     "Refresh a cached token this long before it expires.",
   ),
   DYNAMICS_LISTINGS_URL: url.optional().describe(
-    "The portal's listings collection (OData) that sync-reconcile reads; unset = the entity set hlf_mentorlistings beside DYNAMICS_WEBHOOK_URL.",
+    `The portal's listings collection (OData) that sync-reconcile reads; unset = the entity set ${LISTINGS_ENTITY_SET} beside DYNAMICS_WEBHOOK_URL.`,
   ),
   DYNAMICS_SIGNING_SECRET: secret.optional().describe(
     "HMAC secret for outbound signatures (whsec_<base64> or plain text).",
@@ -518,7 +521,7 @@ export function configured<T>(value: T | undefined, need: Need): T {
 
 /** The listings entity set in the same Dataverse Web API as the webhook entity set. */
 function listingsBeside(webhookUrl: string): string {
-  return new URL("hlf_mentorlistings", webhookUrl).toString();
+  return new URL(LISTINGS_ENTITY_SET, webhookUrl).toString();
 }
 
 /** The seam: `Deno.env` under Deno, `process.env` under Node. */
