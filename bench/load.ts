@@ -1,6 +1,7 @@
 // Load generation through autocannon (as a library): fixed concurrency for a fixed time, each
 // request optionally built by `next()` (unique signed bodies, rotating mentor ids).
 import autocannon from "autocannon";
+import { exactly, type Figure, figure, type Target } from "./results.ts";
 
 export interface RequestParts {
   path?: string;
@@ -79,4 +80,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     errors: result.errors + result.timeouts,
     statusCodes,
   };
+}
+
+/** The figures of one load run: latency percentiles, throughput, and failed requests (none). */
+export function loadFigures(
+  scenario: string,
+  label: string,
+  r: LoadResult,
+  targets: { p50?: Target; p99?: Target } = {},
+): Figure[] {
+  return [
+    figure(scenario, `${label}: p50`, r.p50, " ms", targets.p50),
+    figure(scenario, `${label}: p99`, r.p99, " ms", targets.p99),
+    figure(scenario, `${label}: req/s`, r.requestsPerSecond, ""),
+    figure(scenario, `${label}: failed requests`, r.non2xx + r.errors, "", exactly(0)),
+  ];
 }

@@ -6,14 +6,12 @@ import { createClient } from "@supabase/supabase-js";
 import ws from "ws";
 import { readEnvironment } from "../shared/config.ts";
 import { createLocalAuth } from "../local/auth.ts";
-import { LOCAL_PORTS, localSettings } from "../local/env.ts";
+import { localSettings } from "../local/env.ts";
 import { DEMO } from "../local/seed-data.ts";
 
-const gatewayUrl = `http://127.0.0.1:${LOCAL_PORTS.gateway}`;
-const auth = await createLocalAuth(
-  `${gatewayUrl}/auth/v1`,
-  localSettings(readEnvironment()).dataDir,
-);
+const settings = localSettings(readEnvironment());
+const gatewayUrl = `http://127.0.0.1:${settings.ports.gateway}`;
+const auth = await createLocalAuth(`${gatewayUrl}/auth/v1`, settings.dataDir);
 const coordinatorJwt = await auth.mint({
   role: "authenticated",
   sub: DEMO.coordinatorUserId,

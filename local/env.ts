@@ -7,12 +7,6 @@ import { z } from "zod";
 import { describeVariables, type Env, int, parseVariables } from "../shared/config.ts";
 import { WELL_KNOWN_LOCAL_SECRETS as PUBLISHED } from "../shared/well-known-secrets.ts";
 
-export const LOCAL_PORTS = {
-  gateway: 54321,
-  database: 54322,
-  sandbox: 54329,
-} as const;
-
 /** Every value is published in the README; anything set in the environment wins. */
 export const LOCAL_PROFILE = {
   HLF_LOCAL_STACK: "true",
@@ -33,40 +27,23 @@ export function withLocalProfile(env: Env): Record<string, string | undefined> {
   return { ...LOCAL_PROFILE, ...set };
 }
 
-const localVariables = {
-  GATEWAY_PORT: {
-    doc: "Local functions gateway port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.gateway),
-  },
-  DB_PORT: {
-    doc: "Local embedded Postgres (PGlite) wire-protocol port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.database),
-  },
-  SANDBOX_PORT: {
-    doc: "Local Dynamics sandbox port (0 = any free port).",
-    schema: int(0, 65535),
-    fallback: String(LOCAL_PORTS.sandbox),
-  },
-  GATEWAY_BODY_TIMEOUT_MS: {
-    doc:
-      "Local gateway: a request body not fully received this many ms after the headers answers 408.",
-    schema: int(100, 600_000),
-    fallback: "30000",
-  },
-  LOCAL_DATA_DIR: {
-    doc: "Where the embedded PGlite and the local signing key are kept (git-ignored).",
-    schema: z.string().min(1),
-    fallback: ".local-data",
-  },
-  LOCAL_AUTH_JWKS: {
-    doc:
-      "Set by the stack: the public JWKS the local gateway serves at /auth/v1/.well-known/jwks.json.",
-    schema: z.string().min(1),
-    fallback: undefined,
-  },
-};
+const port = int(0, 65535);
+const localVariables = z.object({
+  GATEWAY_PORT: port.default(54321).describe("Local functions gateway port (0 = any free port)."),
+  DB_PORT: port.default(54322).describe(
+    "Local embedded Postgres (PGlite) wire-protocol port (0 = any free port).",
+  ),
+  SANDBOX_PORT: port.default(54329).describe("Local Dynamics sandbox port (0 = any free port)."),
+  GATEWAY_BODY_TIMEOUT_MS: int(100, 600_000).default(30_000).describe(
+    "Local gateway: a request body not fully received this many ms after the headers answers 408.",
+  ),
+  LOCAL_DATA_DIR: z.string().min(1).default(".local-data").describe(
+    "Where the embedded PGlite and the local signing key are kept (git-ignored).",
+  ),
+  LOCAL_AUTH_JWKS: z.string().min(1).optional().describe(
+    "Set by the stack: the public JWKS the local gateway serves at /auth/v1/.well-known/jwks.json.",
+  ),
+});
 
 /** The local-only variables, for `.env.example`. */
 export const LOCAL_VARIABLES = describeVariables(localVariables);
@@ -89,3 +66,6 @@ export function localSettings(env: Env): LocalSettings {
     authJwks: v.LOCAL_AUTH_JWKS,
   };
 }
+
+/** The ports when none is set (GATEWAY_PORT, DB_PORT, SANDBOX_PORT's defaults). */
+export const LOCAL_PORTS = localSettings({}).ports;

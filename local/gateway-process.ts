@@ -34,11 +34,12 @@ export function startGatewayProcess(opts: GatewayOptions): Promise<GatewayProces
       clearTimeout(timer);
     }
   };
+  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const timeout = setTimeout(() => {
       void stop();
-      reject(new Error(`the gateway did not start within ${opts.startTimeoutMs ?? 30000} ms`));
-    }, opts.startTimeoutMs ?? 30000);
+      reject(new Error(`the gateway did not start within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);

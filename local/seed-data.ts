@@ -20,42 +20,69 @@ export const DEMO = {
   otherOrgMentorId: "0d000000-0000-4000-8000-000000000003",
 } as const;
 
+const MENTOR_EMAIL = "mentor.kari@example.org";
+
+/** The demo rows, table by table in foreign-key order; each row's columns as the table names them. */
+function demoRows(d: typeof DEMO): Array<[table: string, rows: Record<string, string | null>[]]> {
+  return [
+    ["auth.users", [
+      { id: d.coordinatorUserId, email: d.coordinatorEmail },
+      { id: d.otherCoordinatorUserId, email: d.otherCoordinatorEmail },
+      { id: d.mentorUserId, email: MENTOR_EMAIL },
+    ]],
+    ["public.organisations", [
+      { id: d.organisationId, name: "HLF Norge" },
+      { id: d.otherOrganisationId, name: "Other Organisation" },
+    ]],
+    ["public.chapters", [
+      { id: d.chapterOsloId, organisation_id: d.organisationId, name: "Oslo" },
+      { id: d.chapterBergenId, organisation_id: d.organisationId, name: "Bergen" },
+      { id: d.chapterOtherOrgId, organisation_id: d.otherOrganisationId, name: "Elsewhere" },
+    ]],
+    ["public.chapter_memberships", [
+      { user_id: d.coordinatorUserId, chapter_id: d.chapterOsloId, role: "coordinator" },
+      { user_id: d.otherCoordinatorUserId, chapter_id: d.chapterOtherOrgId, role: "coordinator" },
+      { user_id: d.mentorUserId, chapter_id: d.chapterOsloId, role: "peer_mentor" },
+    ]],
+    ["public.peer_mentors", [
+      {
+        id: d.mentorId,
+        user_id: d.mentorUserId,
+        full_name: "Kari Nordmann",
+        email: MENTOR_EMAIL,
+        phone: "+47 400 00 001",
+      },
+      {
+        id: d.secondMentorId,
+        user_id: null,
+        full_name: "Ola Hansen",
+        email: "ola@example.org",
+        phone: null,
+      },
+      {
+        id: d.otherOrgMentorId,
+        user_id: null,
+        full_name: "Eva Berg",
+        email: "eva@example.org",
+        phone: null,
+      },
+    ]],
+    ["public.mentor_chapters", [
+      { mentor_id: d.mentorId, chapter_id: d.chapterOsloId },
+      { mentor_id: d.mentorId, chapter_id: d.chapterBergenId },
+      { mentor_id: d.secondMentorId, chapter_id: d.chapterBergenId },
+      { mentor_id: d.otherOrgMentorId, chapter_id: d.chapterOtherOrgId },
+    ]],
+  ];
+}
+
 export async function seedDemo(sql: postgres.Sql): Promise<void> {
   const d = DEMO;
   await sql.begin(async (tx) => {
-    await tx`
-      insert into auth.users (id, email) values
-        (${d.coordinatorUserId}, ${d.coordinatorEmail}),
-        (${d.otherCoordinatorUserId}, ${d.otherCoordinatorEmail}),
-        (${d.mentorUserId}, 'mentor.kari@example.org')
-      on conflict (id) do nothing`;
-    await tx`
-      insert into public.organisations (id, name) values
-        (${d.organisationId}, 'HLF Norge'), (${d.otherOrganisationId}, 'Other Organisation')
-      on conflict (id) do nothing`;
-    await tx`
-      insert into public.chapters (id, organisation_id, name) values
-        (${d.chapterOsloId}, ${d.organisationId}, 'Oslo'),
-        (${d.chapterBergenId}, ${d.organisationId}, 'Bergen'),
-        (${d.chapterOtherOrgId}, ${d.otherOrganisationId}, 'Elsewhere')
-      on conflict (id) do nothing`;
-    await tx`
-      insert into public.chapter_memberships (user_id, chapter_id, role) values
-        (${d.coordinatorUserId}, ${d.chapterOsloId}, 'coordinator'),
-        (${d.otherCoordinatorUserId}, ${d.chapterOtherOrgId}, 'coordinator'),
-        (${d.mentorUserId}, ${d.chapterOsloId}, 'peer_mentor')
-      on conflict do nothing`;
-    await tx`
-      insert into public.peer_mentors (id, user_id, full_name, email, phone) values
-        (${d.mentorId}, ${d.mentorUserId}, 'Kari Nordmann', 'mentor.kari@example.org', '+47 400 00 001'),
-        (${d.secondMentorId}, null, 'Ola Hansen', 'ola@example.org', null),
-        (${d.otherOrgMentorId}, null, 'Eva Berg', 'eva@example.org', null)
-      on conflict (id) do nothing`;
-    await tx`
-      insert into public.mentor_chapters (mentor_id, chapter_id) values
-        (${d.mentorId}, ${d.chapterOsloId}), (${d.mentorId}, ${d.chapterBergenId}),
-        (${d.secondMentorId}, ${d.chapterBergenId}), (${d.otherOrgMentorId}, ${d.chapterOtherOrgId})
-      on conflict do nothing`;
+    // Rows already there (a second load) are left as they are.
+    for (const [table, rows] of demoRows(d)) {
+      await tx`insert into ${tx(table)} ${tx(rows)} on conflict do nothing`;
+    }
     await tx`
       insert into public.certifications (mentor_id, status, issued_at, expires_at)
       select m.id, 'active', now() - interval '300 days', now() + interval '65 days'

@@ -54,24 +54,12 @@ const jwks = json.pipe(
   ]),
 ).transform((set) => set as unknown as JSONWebKeySet);
 
-export interface VariableSpec {
-  doc: string;
-  schema: z.ZodType;
-  /** The default for a tunable; secrets and URLs never have one. */
-  fallback: string | undefined;
-}
-
+/** A declared variable: its doc, and the default of a tunable (secrets and URLs never have one). */
 export interface VariableInfo {
   name: string;
   doc: string;
-  fallback: string | undefined;
+  default: string | number | boolean | undefined;
 }
-
-/** A variable with a default always has a value; only those without one may be undefined. */
-export type Parsed<T extends Record<string, VariableSpec>> = {
-  [K in keyof T]: T[K]["fallback"] extends string ? z.output<T[K]["schema"]>
-    : z.output<T[K]["schema"]> | undefined;
-};
 
 export class ConfigError extends Error {
   readonly kind = "misconfigured";
@@ -81,296 +69,199 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses `env` against declared variables (shared here, the local stack's in local/env.ts). */
-export function parseVariables<T extends Record<string, VariableSpec>>(
-  specs: T,
-  env: Env,
-): Parsed<T> {
-  const out: Record<string, unknown> = {};
-  for (const [name, { schema, fallback }] of Object.entries(specs)) {
-    const raw = env[name] === undefined || env[name] === "" ? fallback : env[name];
-    if (raw === undefined) {
-      out[name] = undefined;
-      continue;
-    }
-    const result = schema.safeParse(raw);
-    if (!result.success) {
-      throw new ConfigError(name, result.error.issues.map((i) => i.message).join("; "));
-    }
-    out[name] = result.data;
-  }
-  return out as Parsed<T>;
+/**
+ * Parses `env` against declared variables (shared here, the local stack's in local/env.ts). An empty
+ * value counts as unset. The error names the first bad variable in declaration order and says what
+ * is wrong with it, never the value (zod's messages do not echo the input).
+ */
+export function parseVariables<S extends z.ZodObject>(variables: S, env: Env): z.output<S> {
+  const input = Object.fromEntries(
+    Object.keys(variables.shape).map((name) => [name, env[name] === "" ? undefined : env[name]]),
+  );
+  const result = variables.safeParse(input);
+  if (result.success) return result.data;
+  const name = String(result.error.issues[0].path[0]);
+  const reasons = result.error.issues.filter((i) => i.path[0] === name).map((i) => i.message);
+  throw new ConfigError(name, reasons.join("; "));
 }
 
-export function describeVariables(specs: Record<string, VariableSpec>): VariableInfo[] {
-  return Object.entries(specs).map(([name, v]) => ({ name, doc: v.doc, fallback: v.fallback }));
+/** Names, docs and defaults of declared variables, in declaration order (for generated documents). */
+export function describeVariables(variables: z.ZodObject): VariableInfo[] {
+  return Object.entries(variables.shape).map(([name, schema]) => {
+    if (schema.description === undefined) throw new Error(`${name} has no description`);
+    const value = schema instanceof z.ZodDefault ? schema.def.defaultValue : undefined;
+    return { name, doc: schema.description, default: value as VariableInfo["default"] };
+  });
 }
+
+/** Dataverse's largest page: the most sync-reconcile may ask for, and what it asks for by default. */
+const DATAVERSE_MAX_PAGE_SIZE = 5000;
+
+/** DYNAMICS_LISTINGS_URL's default: this entity set in the same Web API as the webhook's. */
+const LISTINGS_ENTITY_SET = "hlf_mentorlistings";
+
 /** Every variable the functions read, with the default of each tunable. */
-const variables = {
-  HLF_LOCAL_STACK: {
-    doc: "Set only by the local stack and the tests: permits the well-known local secrets.",
-    schema: bool,
-    fallback: "false",
-  },
-  DATABASE_URL: {
-    doc:
-      "Postgres URL of the functions; wins over SUPABASE_DB_URL (the transaction pooler, port 6543).",
-    schema: url,
-    fallback: undefined,
-  },
-  SUPABASE_DB_URL: {
-    doc: "Postgres URL Supabase injects into deployed functions (a direct connection).",
-    schema: url,
-    fallback: undefined,
-  },
-  DB_POOL_MAX: {
-    doc: "Connections per pool; each isolate has up to two pools (requests, dispatcher).",
-    schema: int(1, 100),
-    fallback: "4",
-  },
-  SUPABASE_URL: {
-    doc:
-      "Base URL of the Supabase project (injected); user JWTs' issuer and the JWKS live under it.",
-    schema: url,
-    fallback: undefined,
-  },
-  SUPABASE_JWKS: {
-    doc: "The project's JWKS, inline (injected); unset = fetched from SUPABASE_URL/auth/v1.",
-    schema: jwks,
-    fallback: undefined,
-  },
-  JWKS_TIMEOUT_MS: {
-    doc: "Timeout of one fetch of the project's JWKS.",
-    schema: int(1, 60_000),
-    fallback: "5000",
-  },
-  JWKS_CACHE_SECONDS: {
-    doc: "How long a fetched JWKS is trusted before it is fetched again.",
-    schema: int(1, 86_400),
-    fallback: "600",
-  },
-  JWT_SECRET: {
-    doc: "Legacy JWT secret: set it only to keep accepting HS256 tokens signed with it.",
-    schema: z.string().min(32, "must be at least 32 characters"),
-    fallback: undefined,
-  },
-  SUPABASE_SECRET_KEYS: {
-    doc:
-      'Secret API keys, {"name":"sb_secret_…"} (injected): service callers send one in `apikey`.',
-    schema: namedKeys,
-    fallback: undefined,
-  },
-  SUPABASE_SERVICE_ROLE_KEY: {
-    doc: "Legacy service-role JWT (injected): accepted from service callers as it is.",
-    schema: secret,
-    fallback: undefined,
-  },
-  DYNAMICS_SYNC_ENABLED: {
-    doc: "Feature flag: false queues events as held and sends nothing until it is turned on again.",
-    schema: bool,
-    fallback: "true",
-  },
-  DYNAMICS_ALLOW_INSECURE_URL: {
-    doc: "Permit a loopback or plain-http Dynamics URL (rehearsals against the sandbox only).",
-    schema: bool,
-    fallback: "false",
-  },
-  DYNAMICS_WEBHOOK_URL: {
-    doc: "Where outbound webhooks go (https). Unset locally: the stack starts its sandbox.",
-    schema: url,
-    fallback: undefined,
-  },
-  DYNAMICS_AUTH_MODE: {
-    doc: "oauth2 (Entra ID client credentials) or apikey.",
-    schema: z.enum(["oauth2", "apikey"]),
-    fallback: "oauth2",
-  },
-  DYNAMICS_TOKEN_URL: {
-    doc: "OAuth2 token endpoint (Entra ID form: .../oauth2/v2.0/token).",
-    schema: url,
-    fallback: undefined,
-  },
-  DYNAMICS_CLIENT_ID: {
-    doc: "OAuth2 client id.",
-    schema: z.string().min(1),
-    fallback: undefined,
-  },
-  DYNAMICS_CLIENT_SECRET: {
-    doc: "OAuth2 client secret.",
-    schema: secret,
-    fallback: undefined,
-  },
-  DYNAMICS_SCOPE: {
-    doc: "OAuth2 scope (Dataverse: https://<org>.crm.dynamics.com/.default).",
-    schema: z.string().min(1),
-    fallback: undefined,
-  },
-  DYNAMICS_API_KEY_HEADER: {
-    doc: "Header carrying the key in apikey mode.",
-    schema: z.string().min(1),
-    fallback: "x-api-key",
-  },
-  DYNAMICS_API_KEY: {
-    doc: "The key in apikey mode (required then).",
-    schema: secret,
-    fallback: undefined,
-  },
-  DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS: {
-    doc: "Refresh a cached token this long before it expires.",
-    schema: int(0, 3600),
-    fallback: "60",
-  },
-  DYNAMICS_LISTINGS_URL: {
-    doc:
-      "The portal's listings collection (OData) that sync-reconcile reads; unset = the entity set hlf_mentorlistings beside DYNAMICS_WEBHOOK_URL.",
-    schema: url,
-    fallback: undefined,
-  },
-  DYNAMICS_SIGNING_SECRET: {
-    doc: "HMAC secret for outbound signatures (whsec_<base64> or plain text).",
-    schema: secret,
-    fallback: undefined,
-  },
-  DYNAMICS_INBOUND_SECRETS: {
-    doc: "Comma-separated secrets accepted on inbound webhooks (several during rotation).",
-    schema: list,
-    fallback: undefined,
-  },
-  DYNAMICS_MAX_RETRIES: {
-    doc: "In-request retries after the first attempt.",
-    schema: int(0, 20),
-    fallback: "4",
-  },
-  DYNAMICS_BACKOFF_BASE_MS: {
-    doc: "Exponential backoff base.",
-    schema: int(1, 600_000),
-    fallback: "250",
-  },
-  DYNAMICS_BACKOFF_CAP_MS: {
-    doc: "Exponential backoff cap.",
-    schema: int(1, 3_600_000),
-    fallback: "10000",
-  },
-  DYNAMICS_RETRY_AFTER_CAP_MS: {
-    doc: "Longest Retry-After honoured within a request.",
-    schema: int(0, 3_600_000),
-    fallback: "60000",
-  },
-  DYNAMICS_ATTEMPT_TIMEOUT_MS: {
-    doc: "Per-attempt timeout.",
-    schema: int(1, 600_000),
-    fallback: "10000",
-  },
-  DYNAMICS_BUDGET_MS: {
-    doc: "Overall time budget of one send (keep under the edge function wall-clock limit).",
-    schema: int(1, 3_600_000),
-    fallback: "100000",
-  },
-  DYNAMICS_CIRCUIT_THRESHOLD: {
-    doc: "Consecutive failures that open the circuit breaker (0 = no breaker).",
-    schema: int(0, 10_000),
-    fallback: "5",
-  },
-  DYNAMICS_CIRCUIT_COOLDOWN_MS: {
-    doc: "How long an open circuit waits before a trial request.",
-    schema: int(0, 3_600_000),
-    fallback: "30000",
-  },
-  SYNC_BATCH_SIZE: {
-    doc: "Events claimed per batch by a dispatcher.",
-    schema: int(1, 10_000),
-    fallback: "100",
-  },
-  SYNC_CONCURRENCY: {
-    doc: "Deliveries in flight at once per dispatcher.",
-    schema: int(1, 256),
-    fallback: "8",
-  },
-  SYNC_LEASE_SECONDS: {
-    doc: "Lease on a claimed event; a crashed dispatcher's events are re-claimed after it.",
-    schema: int(1, 86_400),
-    fallback: "120",
-  },
-  SYNC_MAX_ROUNDS: {
-    doc: "Dispatch rounds before an event is dead-lettered (failed).",
-    schema: int(1, 1000),
-    fallback: "8",
-  },
-  SYNC_RESCHEDULE_BASE_SECONDS: {
-    doc: "First reschedule delay after a failed round (doubles each round).",
-    schema: int(1, 86_400),
-    fallback: "60",
-  },
-  SYNC_RESCHEDULE_CAP_SECONDS: {
-    doc: "Longest reschedule delay.",
-    schema: int(1, 604_800),
-    fallback: "21600",
-  },
-  SYNC_MAX_AGE_HOURS: {
-    doc: "An event older than this is dead-lettered instead of rescheduled.",
-    schema: int(1, 8760),
-    fallback: "72",
-  },
-  RECONCILE_PAGE_SIZE: {
-    doc:
-      "Listings per page sync-reconcile asks for (Prefer: odata.maxpagesize; Dataverse's maximum is 5000).",
-    schema: int(1, 5000),
-    fallback: "5000",
-  },
-  RECONCILE_BUDGET_MS: {
-    doc: "Wall-clock budget of one sync-reconcile invocation; a longer run resumes at its cursor.",
-    schema: int(1, 3_600_000),
-    fallback: "100000",
-  },
-  RECONCILE_MAX_PAGES: {
-    doc:
-      "Pages one sync-reconcile invocation reads at most (keeps it inside an edge function's CPU limit); a longer run continues in a new invocation at its cursor.",
-    schema: int(1, 100_000),
-    fallback: "20",
-  },
-  ALERT_WEBHOOK_URL: {
-    doc: 'Where new alerts are posted (Slack-compatible JSON {"text"}); unset = not posted.',
-    schema: url,
-    fallback: undefined,
-  },
-  ALERT_OUTAGE_SECONDS: {
-    doc: "Dynamics failing continuously for this long raises the outage alert.",
-    schema: int(1, 604_800),
-    fallback: "600",
-  },
-  SYNC_RETENTION_DAYS: {
-    doc:
-      "Audit attempts and inbound ledger rows older than this are pruned (never those of undelivered events or open dead letters).",
-    schema: int(1, 36_500),
-    fallback: "90",
-  },
-  SYNC_RETENTION_BATCH_SIZE: {
-    doc: "Rows deleted per table and transaction by the retention job.",
-    schema: int(1, 1_000_000),
-    fallback: "5000",
-  },
-  WEBHOOK_TOLERANCE_SECONDS: {
-    doc: "Accepted clock skew of inbound Standard Webhooks timestamps (replay window).",
-    schema: int(1, 86_400),
-    fallback: "300",
-  },
-  WEBHOOK_MAX_BODY_BYTES: {
-    doc: "Largest inbound webhook body (413 beyond).",
-    schema: int(256, 10_485_760),
-    fallback: "65536",
-  },
-  LOG_LEVEL: {
-    doc: "debug, info, warn, error or silent.",
-    schema: z.enum(["debug", "info", "warn", "error", "silent"]),
-    fallback: "info",
-  },
-} satisfies Record<string, VariableSpec>;
+const variables = z.object({
+  HLF_LOCAL_STACK: bool.default(false).describe(
+    "Set only by the local stack and the tests: permits the well-known local secrets.",
+  ),
+  DATABASE_URL: url.optional().describe(
+    "Postgres URL of the functions; wins over SUPABASE_DB_URL (the transaction pooler, port 6543).",
+  ),
+  SUPABASE_DB_URL: url.optional().describe(
+    "Postgres URL Supabase injects into deployed functions (a direct connection).",
+  ),
+  DB_POOL_MAX: int(1, 100).default(4).describe(
+    "Connections per pool; each isolate has up to two pools (requests, dispatcher).",
+  ),
+  SUPABASE_URL: url.optional().describe(
+    "Base URL of the Supabase project (injected); user JWTs' issuer and the JWKS live under it.",
+  ),
+  SUPABASE_JWKS: jwks.optional().describe(
+    "The project's JWKS, inline (injected); unset = fetched from SUPABASE_URL/auth/v1.",
+  ),
+  JWKS_TIMEOUT_MS: int(1, 60_000).default(5000).describe(
+    "Timeout of one fetch of the project's JWKS.",
+  ),
+  JWKS_CACHE_SECONDS: int(1, 86_400).default(600).describe(
+    "How long a fetched JWKS is trusted before it is fetched again.",
+  ),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional().describe(
+    "Legacy JWT secret: set it only to keep accepting HS256 tokens signed with it.",
+  ),
+  SUPABASE_SECRET_KEYS: namedKeys.optional().describe(
+    'Secret API keys, {"name":"sb_secret_…"} (injected): service callers send one in `apikey`.',
+  ),
+  SUPABASE_SERVICE_ROLE_KEY: secret.optional().describe(
+    "Legacy service-role JWT (injected): accepted from service callers as it is.",
+  ),
+  DYNAMICS_SYNC_ENABLED: bool.default(true).describe(
+    "Feature flag: false queues events as held and sends nothing until it is turned on again.",
+  ),
+  DYNAMICS_ALLOW_INSECURE_URL: bool.default(false).describe(
+    "Permit a loopback or plain-http Dynamics URL (rehearsals against the sandbox only).",
+  ),
+  DYNAMICS_WEBHOOK_URL: url.optional().describe(
+    "Where outbound webhooks go (https). Unset locally: the stack starts its sandbox.",
+  ),
+  DYNAMICS_AUTH_MODE: z.enum(["oauth2", "apikey"]).default("oauth2").describe(
+    "oauth2 (Entra ID client credentials) or apikey.",
+  ),
+  DYNAMICS_TOKEN_URL: url.optional().describe(
+    "OAuth2 token endpoint (Entra ID form: .../oauth2/v2.0/token).",
+  ),
+  DYNAMICS_CLIENT_ID: z.string().min(1).optional().describe(
+    "OAuth2 client id.",
+  ),
+  DYNAMICS_CLIENT_SECRET: secret.optional().describe(
+    "OAuth2 client secret.",
+  ),
+  DYNAMICS_SCOPE: z.string().min(1).optional().describe(
+    "OAuth2 scope (Dataverse: https://<org>.crm.dynamics.com/.default).",
+  ),
+  DYNAMICS_API_KEY_HEADER: z.string().min(1).default("x-api-key").describe(
+    "Header carrying the key in apikey mode.",
+  ),
+  DYNAMICS_API_KEY: secret.optional().describe(
+    "The key in apikey mode (required then).",
+  ),
+  DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS: int(0, 3600).default(60).describe(
+    "Refresh a cached token this long before it expires.",
+  ),
+  DYNAMICS_LISTINGS_URL: url.optional().describe(
+    `The portal's listings collection (OData) that sync-reconcile reads; unset = the entity set ${LISTINGS_ENTITY_SET} beside DYNAMICS_WEBHOOK_URL.`,
+  ),
+  DYNAMICS_SIGNING_SECRET: secret.optional().describe(
+    "HMAC secret for outbound signatures (whsec_<base64> or plain text).",
+  ),
+  DYNAMICS_INBOUND_SECRETS: list.optional().describe(
+    "Comma-separated secrets accepted on inbound webhooks (several during rotation).",
+  ),
+  DYNAMICS_MAX_RETRIES: int(0, 20).default(4).describe(
+    "In-request retries after the first attempt.",
+  ),
+  DYNAMICS_BACKOFF_BASE_MS: int(1, 600_000).default(250).describe(
+    "Exponential backoff base.",
+  ),
+  DYNAMICS_BACKOFF_CAP_MS: int(1, 3_600_000).default(10_000).describe(
+    "Exponential backoff cap.",
+  ),
+  DYNAMICS_RETRY_AFTER_CAP_MS: int(0, 3_600_000).default(60_000).describe(
+    "Longest Retry-After honoured within a request.",
+  ),
+  DYNAMICS_ATTEMPT_TIMEOUT_MS: int(1, 600_000).default(10_000).describe(
+    "Per-attempt timeout.",
+  ),
+  DYNAMICS_BUDGET_MS: int(1, 3_600_000).default(100_000).describe(
+    "Overall time budget of one send (keep under the edge function wall-clock limit).",
+  ),
+  DYNAMICS_CIRCUIT_THRESHOLD: int(0, 10_000).default(5).describe(
+    "Consecutive failures that open the circuit breaker (0 = no breaker).",
+  ),
+  DYNAMICS_CIRCUIT_COOLDOWN_MS: int(0, 3_600_000).default(30_000).describe(
+    "How long an open circuit waits before a trial request.",
+  ),
+  SYNC_BATCH_SIZE: int(1, 10_000).default(100).describe(
+    "Events claimed per batch by a dispatcher.",
+  ),
+  SYNC_CONCURRENCY: int(1, 256).default(8).describe(
+    "Deliveries in flight at once per dispatcher.",
+  ),
+  SYNC_LEASE_SECONDS: int(1, 86_400).default(120).describe(
+    "Lease on a claimed event; a crashed dispatcher's events are re-claimed after it.",
+  ),
+  SYNC_MAX_ROUNDS: int(1, 1000).default(8).describe(
+    "Dispatch rounds before an event is dead-lettered (failed).",
+  ),
+  SYNC_RESCHEDULE_BASE_SECONDS: int(1, 86_400).default(60).describe(
+    "First reschedule delay after a failed round (doubles each round).",
+  ),
+  SYNC_RESCHEDULE_CAP_SECONDS: int(1, 604_800).default(21_600).describe(
+    "Longest reschedule delay.",
+  ),
+  SYNC_MAX_AGE_HOURS: int(1, 8760).default(72).describe(
+    "An event older than this is dead-lettered instead of rescheduled.",
+  ),
+  RECONCILE_PAGE_SIZE: int(1, DATAVERSE_MAX_PAGE_SIZE).default(DATAVERSE_MAX_PAGE_SIZE).describe(
+    `Listings per page sync-reconcile asks for (Prefer: odata.maxpagesize; Dataverse's maximum is ${DATAVERSE_MAX_PAGE_SIZE}).`,
+  ),
+  RECONCILE_BUDGET_MS: int(1, 3_600_000).default(100_000).describe(
+    "Wall-clock budget of one sync-reconcile invocation; a longer run resumes at its cursor.",
+  ),
+  RECONCILE_MAX_PAGES: int(1, 100_000).default(20).describe(
+    "Pages one sync-reconcile invocation reads at most (keeps it inside an edge function's CPU limit); a longer run continues in a new invocation at its cursor.",
+  ),
+  ALERT_WEBHOOK_URL: url.optional().describe(
+    'Where new alerts are posted (Slack-compatible JSON {"text"}); unset = not posted.',
+  ),
+  ALERT_OUTAGE_SECONDS: int(1, 604_800).default(600).describe(
+    "Dynamics failing continuously for this long raises the outage alert.",
+  ),
+  SYNC_RETENTION_DAYS: int(1, 36_500).default(90).describe(
+    "Audit attempts and inbound ledger rows older than this are pruned (never those of undelivered events or open dead letters).",
+  ),
+  SYNC_RETENTION_BATCH_SIZE: int(1, 1_000_000).default(5000).describe(
+    "Rows deleted per table and transaction by the retention job.",
+  ),
+  WEBHOOK_TOLERANCE_SECONDS: int(1, 86_400).default(300).describe(
+    "Accepted clock skew of inbound Standard Webhooks timestamps (replay window).",
+  ),
+  WEBHOOK_MAX_BODY_BYTES: int(256, 10_485_760).default(65_536).describe(
+    "Largest inbound webhook body (413 beyond).",
+  ),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe(
+    "debug, info, warn, error or silent.",
+  ),
+});
 
-export type VariableName = keyof typeof variables;
-type Values = Parsed<typeof variables>;
+export type VariableName = keyof typeof variables.shape;
+type Values = z.output<typeof variables>;
 
 /** Names and defaults, in declaration order: the source of `.env.example`. */
 export const VARIABLES: readonly VariableInfo[] = describeVariables(variables);
+
+/** What every variable is when nothing is set: each tunable's default, typed (secrets undefined). */
+export const DEFAULTS: Values = parseVariables(variables, {});
 
 /** What a function uses; only those sections must be configured for it to serve. */
 export type Need = "database" | "callers" | "outbound" | "inbound";
@@ -630,7 +521,7 @@ export function configured<T>(value: T | undefined, need: Need): T {
 
 /** The listings entity set in the same Dataverse Web API as the webhook entity set. */
 function listingsBeside(webhookUrl: string): string {
-  return new URL("hlf_mentorlistings", webhookUrl).toString();
+  return new URL(LISTINGS_ENTITY_SET, webhookUrl).toString();
 }
 
 /** The seam: `Deno.env` under Deno, `process.env` under Node. */

@@ -53,41 +53,20 @@ const ListingsPage = z.object({
 });
 type ListingsPage = z.infer<typeof ListingsPage>;
 
-interface RunRow {
+/** Where a run resumes (the cursor), as begin_reconcile_run returns it. */
+interface RunCursor {
   id: string;
-  status: ReconcileRun["status"];
-  started_at: Date;
-  finished_at: Date | null;
   next_link: string | null;
   last_mentor_id: string | null;
-  invocations: number;
-  pages: number;
-  requests: number;
-  checked: number;
-  drift: number;
-  enqueued: number;
-  unknown: number;
-  in_flight: number;
-  error: string | null;
 }
 
-function toRun(r: RunRow): ReconcileRun {
-  return {
-    runId: Number(r.id),
-    status: r.status,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    invocations: r.invocations,
-    pages: r.pages,
-    requests: r.requests,
-    checked: r.checked,
-    drift: r.drift,
-    enqueued: r.enqueued,
-    unknown: r.unknown,
-    inFlight: r.in_flight,
-    error: r.error,
-  };
-}
+/**
+ * A run as the API shows it, selected from a sync_reconcile_runs row: every column but the cursor
+ * and the lease (lease_until never leaves the database). id is a bigint; runs stay far below 2^53.
+ */
+const runAsShown = (sql: Sql) =>
+  sql`id::float8 as "runId", status, started_at as "startedAt", finished_at as "finishedAt",
+    invocations, pages, requests, checked, drift, enqueued, unknown, in_flight as "inFlight", error`;
 
 /** The first page's URL: the columns we compare, in the order the range comparison relies on. */
 export function firstPageUrl(listingsUrl: string): string {
@@ -120,7 +99,8 @@ export async function reconcileListings(o: ReconcileOptions): Promise<ReconcileO
   const { sql } = o;
   const deadline = now() + o.budgetMs;
   const leaseSeconds = Math.ceil(o.budgetMs / 1000) + LEASE_MARGIN_SECONDS;
-  const [begun] = await sql<RunRow[]>`select * from public.begin_reconcile_run(${leaseSeconds})`;
+  const [begun] = await sql<RunCursor[]>`
+    select id, next_link, last_mentor_id from public.begin_reconcile_run(${leaseSeconds})`;
   if (!begun) return { kind: "busy" };
 
   const runId = begun.id;
@@ -128,16 +108,17 @@ export async function reconcileListings(o: ReconcileOptions): Promise<ReconcileO
   let after = begun.last_mentor_id;
   let pages = 0;
   const finish = async (error: string | null, requests: number) => {
-    const [row] = await sql<RunRow[]>`
-      select * from public.finish_reconcile_run(${runId}, ${error}, ${requests})`;
-    if (error) o.log.warn("reconciliation failed", { runId: Number(runId), error });
-    return { kind: "ran" as const, run: toRun(row) };
+    const [run] = await sql<ReconcileRun[]>`
+      select ${runAsShown(sql)} from public.finish_reconcile_run(${runId}, ${error}, ${requests})`;
+    if (error) o.log.warn("reconciliation failed", { runId: run.runId, error });
+    return { kind: "ran" as const, run };
   };
 
   while (true) {
     if (pages >= o.maxPages || deadline - now() <= 0) {
-      const [row] = await sql<RunRow[]>`select * from public.release_reconcile_run(${runId}, 0)`;
-      return { kind: "ran", run: toRun(row) };
+      const [run] = await sql<ReconcileRun[]>`
+        select ${runAsShown(sql)} from public.release_reconcile_run(${runId}, 0)`;
+      return { kind: "ran", run };
     }
     const read = await o.client.read({
       url,

@@ -2,7 +2,7 @@
 // contracts/README.md and openapi.json. Derived from the code that decides it (classify.ts, the
 // reschedule policy and the configuration defaults), so the documents cannot contradict it.
 import { classifyStatus, fetchError, RETRYABLE_STATUSES } from "../shared/dynamics/classify.ts";
-import { type VariableName, VARIABLES } from "../shared/config.ts";
+import { DEFAULTS } from "../shared/config.ts";
 import type { ErrorKind } from "../shared/dynamics/errors.ts";
 import type { ReschedulePolicy } from "../shared/outbox/reschedule.ts";
 
@@ -18,19 +18,13 @@ export interface StatusRule {
   meaning: string;
 }
 
-function defaultOf(name: VariableName): number {
-  const fallback = VARIABLES.find((v) => v.name === name)?.fallback;
-  if (fallback === undefined) throw new Error(`${name} has no default`);
-  return Number(fallback);
-}
-
 /** The reschedule policy a deployment gets without overriding SYNC_*. */
 export function defaultReschedulePolicy(): ReschedulePolicy {
   return {
-    maxRounds: defaultOf("SYNC_MAX_ROUNDS"),
-    rescheduleBaseSeconds: defaultOf("SYNC_RESCHEDULE_BASE_SECONDS"),
-    rescheduleCapSeconds: defaultOf("SYNC_RESCHEDULE_CAP_SECONDS"),
-    maxAgeHours: defaultOf("SYNC_MAX_AGE_HOURS"),
+    maxRounds: DEFAULTS.SYNC_MAX_ROUNDS,
+    rescheduleBaseSeconds: DEFAULTS.SYNC_RESCHEDULE_BASE_SECONDS,
+    rescheduleCapSeconds: DEFAULTS.SYNC_RESCHEDULE_CAP_SECONDS,
+    maxAgeHours: DEFAULTS.SYNC_MAX_AGE_HOURS,
   };
 }
 
@@ -112,10 +106,10 @@ export function formatDuration(seconds: number): string {
 /** In-request retries of one round (the Dynamics client). */
 export function roundAttempts() {
   return {
-    attempts: 1 + defaultOf("DYNAMICS_MAX_RETRIES"),
-    backoffBaseMs: defaultOf("DYNAMICS_BACKOFF_BASE_MS"),
-    backoffCapMs: defaultOf("DYNAMICS_BACKOFF_CAP_MS"),
-    retryAfterCapMs: defaultOf("DYNAMICS_RETRY_AFTER_CAP_MS"),
+    attempts: 1 + DEFAULTS.DYNAMICS_MAX_RETRIES,
+    backoffBaseMs: DEFAULTS.DYNAMICS_BACKOFF_BASE_MS,
+    backoffCapMs: DEFAULTS.DYNAMICS_BACKOFF_CAP_MS,
+    retryAfterCapMs: DEFAULTS.DYNAMICS_RETRY_AFTER_CAP_MS,
   };
 }
 

@@ -25,6 +25,8 @@ import { buildPayload, toJson, WebhookPayloadV1 } from "../shared/contract/paylo
 import { deliveryMarkdown, webhookResponses } from "./contract-delivery.ts";
 import { DART_MODEL_PATH, dartModels } from "./contract-dart.ts";
 import { coordinatorView } from "../shared/contract/coordinator-errors.ts";
+import { DEFAULTS } from "../shared/config.ts";
+import { LOCAL_PORTS } from "../local/env.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -314,7 +316,7 @@ function openApi(): JsonObject {
         "the zod schemas by `npm run contract`; do not edit by hand.",
     },
     servers: [
-      { url: "http://127.0.0.1:54321", description: "Local stack (npm start)" },
+      { url: `http://127.0.0.1:${LOCAL_PORTS.gateway}`, description: "Local stack (npm start)" },
       {
         url: "https://{projectRef}.supabase.co",
         description: "Supabase project",
@@ -351,8 +353,9 @@ function openApi(): JsonObject {
         dynamicsApiKey: {
           type: "apiKey",
           in: "header",
-          name: "X-Api-Key",
-          description: "Header name is configurable; X-Api-Key is the default.",
+          name: DEFAULTS.DYNAMICS_API_KEY_HEADER,
+          description:
+            `Header name is configurable (DYNAMICS_API_KEY_HEADER); ${DEFAULTS.DYNAMICS_API_KEY_HEADER} is the default.`,
         },
       },
     },

@@ -17,7 +17,7 @@ export function renderEnvExample(): string {
     lines.push(`# --- ${title} ---`, "");
     for (const v of variables) {
       lines.push(`# ${v.doc}`);
-      lines.push(v.fallback === undefined ? `# ${v.name}=` : `${v.name}=${v.fallback}`);
+      lines.push(v.default === undefined ? `# ${v.name}=` : `${v.name}=${v.default}`);
       lines.push("");
     }
   };

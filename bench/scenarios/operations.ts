@@ -2,39 +2,25 @@
 // 90 days): sync-health polled through the gateway and its one statement's plan, then one
 // sync-reconcile run reading 100,000 portal listings (1 % of them flipped behind our back).
 import type { ListingRecord } from "../../local/dynamics-sandbox/state.ts";
-import { startBenchStack } from "../bench-stack.ts";
 import { executionMs, explainAs } from "../explain.ts";
-import { runLoad } from "../load.ts";
+import { startLargeInstall } from "../large-install.ts";
+import { loadFigures, runLoad } from "../load.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import { seedStatusDataset, statusDatasetSize } from "../seed.ts";
 
 const NAME = "6 operations";
 // A monitoring system and a dashboard or two polling at once.
 const CONNECTIONS = 2;
-const PAGE_SIZE = 5000;
 
 export const operations: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
-    const size = statusDatasetSize(ctx.smoke);
-    const durationSeconds = ctx.smoke ? 2 : 10;
+    const { bench, size, durationSeconds } = await startLargeInstall(ctx, { spreadDays: 90 });
     const flipped = size.mentors / 100;
-    const bench = await startBenchStack({
-      adminUrl: ctx.adminUrl,
-      env: { DB_POOL_MAX: "4", RECONCILE_PAGE_SIZE: String(PAGE_SIZE) },
-      scheduler: false,
-    });
     const { stack } = bench;
+    // RECONCILE_PAGE_SIZE's default: Dataverse's largest page.
+    const { pageSize } = stack.config.reconcile;
     try {
-      const seedStarted = Date.now();
-      await seedStatusDataset(stack.sql, { ...size, spreadDays: 90 });
-      await stack.sql`analyze`;
-      ctx.progress(
-        `seeded ${size.mentors} mentors, ${size.mentors * size.attemptsPerMentor} attempts in ${
-          ((Date.now() - seedStarted) / 1000).toFixed(1)
-        } s`,
-      );
       const headers = { authorization: `Bearer ${stack.serviceRoleKey}` };
 
       const health = await runLoad({
@@ -82,10 +68,7 @@ export const operations: Scenario = {
       ctx.progress(`reconcile: ${JSON.stringify(run)}`);
 
       return [
-        figure(NAME, "sync-health: p50", health.p50, " ms", atMost(10, " ms")),
-        figure(NAME, "sync-health: p99", health.p99, " ms"),
-        figure(NAME, "sync-health: req/s", health.requestsPerSecond, ""),
-        figure(NAME, "sync-health: failed requests", health.non2xx + health.errors, "", exactly(0)),
+        ...loadFigures(NAME, "sync-health", health, { p50: atMost(10, " ms") }),
         figure(NAME, "sync-health: statement execution", executionMs(plan), " ms"),
         figure(NAME, "reconcile: listings checked", run.checked ?? 0, "", exactly(size.mentors)),
         figure(NAME, "reconcile: drift found", run.drift ?? 0, "", exactly(flipped)),
@@ -94,7 +77,7 @@ export const operations: Scenario = {
           "reconcile: Dynamics requests",
           run.requests ?? 0,
           "",
-          exactly(Math.ceil(size.mentors / PAGE_SIZE)),
+          exactly(Math.ceil(size.mentors / pageSize)),
         ),
         figure(NAME, "reconcile: run time", reconcileMs, " ms"),
         note(
@@ -102,7 +85,7 @@ export const operations: Scenario = {
           "settings",
           `${size.mentors} mentors, ${
             size.mentors * size.attemptsPerMentor
-          } attempts over 90 days; health: ${CONNECTIONS} connections x ${durationSeconds} s; reconcile: pages of ${PAGE_SIZE}, ${flipped} listings flipped`,
+          } attempts over 90 days; health: ${CONNECTIONS} connections x ${durationSeconds} s; reconcile: pages of ${pageSize}, ${flipped} listings flipped`,
         ),
       ];
     } finally {

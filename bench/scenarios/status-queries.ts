@@ -2,12 +2,11 @@
 // by-mentor lookups as a coordinator at fixed concurrency, the first list page of a 2,000-mentor
 // chapter, and the plans of both queries as that coordinator (index use).
 import { fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
-import { startBenchStack } from "../bench-stack.ts";
 import { executionMs, explainAs, indexesUsed, recordQuery } from "../explain.ts";
-import { runLoad } from "../load.ts";
-import { atMost, exactly, type Figure, figure, note } from "../results.ts";
+import { startLargeInstall } from "../large-install.ts";
+import { loadFigures, runLoad } from "../load.ts";
+import { atMost, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
-import { seedStatusDataset, statusDatasetSize } from "../seed.ts";
 import { configured } from "../../shared/config.ts";
 import { createCallerVerifier } from "../../shared/http/jwt.ts";
 
@@ -19,23 +18,9 @@ const LIST_CONNECTIONS = 2;
 export const statusQueries: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
-    const size = statusDatasetSize(ctx.smoke);
-    const durationSeconds = ctx.smoke ? 2 : 10;
-    const bench = await startBenchStack({
-      adminUrl: ctx.adminUrl,
-      env: { DB_POOL_MAX: "4" },
-      scheduler: false,
-    });
+    const { bench, size, data, durationSeconds } = await startLargeInstall(ctx);
     const { stack } = bench;
     try {
-      const seedStarted = Date.now();
-      const data = await seedStatusDataset(stack.sql, size);
-      await stack.sql`analyze`;
-      ctx.progress(
-        `seeded ${size.mentors} mentors, ${size.mentors * size.attemptsPerMentor} audit rows in ${
-          ((Date.now() - seedStarted) / 1000).toFixed(1)
-        } s`,
-      );
       const token = await stack.mintJwt({
         role: "authenticated",
         sub: data.coordinatorId,
@@ -86,22 +71,10 @@ export const statusQueries: Scenario = {
       const indexes = (plan: string) => indexesUsed(plan).join(", ") || "none (sequential scan)";
 
       return [
-        figure(NAME, "by mentor: p50", byMentor.p50, " ms"),
-        figure(NAME, "by mentor: p99", byMentor.p99, " ms", atMost(10, " ms")),
-        figure(NAME, "by mentor: req/s", byMentor.requestsPerSecond, ""),
-        figure(
-          NAME,
-          "by mentor: failed requests",
-          byMentor.non2xx + byMentor.errors,
-          "",
-          exactly(0),
-        ),
+        ...loadFigures(NAME, "by mentor", byMentor, { p99: atMost(10, " ms") }),
         figure(NAME, "by mentor: plan execution", executionMs(mentorPlan), " ms"),
         note(NAME, "by mentor: indexes", indexes(mentorPlan)),
-        figure(NAME, "list page 1: p50", list.p50, " ms"),
-        figure(NAME, "list page 1: p99", list.p99, " ms"),
-        figure(NAME, "list page 1: req/s", list.requestsPerSecond, ""),
-        figure(NAME, "list page 1: failed requests", list.non2xx + list.errors, "", exactly(0)),
+        ...loadFigures(NAME, "list page 1", list),
         figure(NAME, "list page 1: plan execution", executionMs(listPlan), " ms"),
         note(NAME, "list page 1: indexes", indexes(listPlan)),
         note(
@@ -109,7 +82,9 @@ export const statusQueries: Scenario = {
           "settings",
           `${size.mentors} mentors, ${
             size.mentors * size.attemptsPerMentor
-          } audit rows, chapter of ${size.bigChapterSize}; ${CONNECTIONS} (list: ${LIST_CONNECTIONS}) connections x ${durationSeconds} s, DB_POOL_MAX=4`,
+          } audit rows, chapter of ${size.bigChapterSize}; ${CONNECTIONS} (list: ${LIST_CONNECTIONS}) connections x ${durationSeconds} s, DB_POOL_MAX=${
+            configured(stack.config.database, "database").poolMax
+          }`,
         ),
       ];
     } finally {

@@ -1,7 +1,7 @@
 // The sandbox as a Hono app: Entra's token endpoint, the Dataverse-like webhook receiver, the
 // listings collection and the control API. No sockets here (server.ts serves it), so most of it is testable with app.request().
 import { Hono } from "hono";
-import { type VariableName, VARIABLES } from "../../shared/config.ts";
+import { DEFAULTS } from "../../shared/config.ts";
 import { LOCAL_PROFILE } from "../env.ts";
 import { jsonError } from "../../shared/http/http.ts";
 import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
@@ -52,22 +52,16 @@ export interface SandboxApp {
 
 // Defaults are the local stack's own (the local profile and the tunables' defaults in
 // shared/config.ts), so the standalone sandbox needs no extra wiring.
-function localDefault(name: VariableName): string {
-  const fallback = VARIABLES.find((v) => v.name === name)?.fallback;
-  if (fallback === undefined) throw new Error(`${name} has no local default`);
-  return fallback;
-}
-
 export function sandboxConfig(options: SandboxOptions = {}): SandboxConfig {
   return {
     tenant: options.tenant ?? DEFAULT_TENANT,
     clientId: options.clientId ?? LOCAL_PROFILE.DYNAMICS_CLIENT_ID,
     clientSecret: options.clientSecret ?? LOCAL_PROFILE.DYNAMICS_CLIENT_SECRET,
     apiKey: options.apiKey ?? null,
-    apiKeyHeader: options.apiKeyHeader ?? localDefault("DYNAMICS_API_KEY_HEADER"),
+    apiKeyHeader: options.apiKeyHeader ?? DEFAULTS.DYNAMICS_API_KEY_HEADER,
     signingSecrets: options.signingSecrets ?? [LOCAL_PROFILE.DYNAMICS_SIGNING_SECRET],
     signatureToleranceSeconds: options.signatureToleranceSeconds ??
-      Number(localDefault("WEBHOOK_TOLERANCE_SECONDS")),
+      DEFAULTS.WEBHOOK_TOLERANCE_SECONDS,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
     callbackUrl: options.callbackUrl ?? null,
     callbackSecret: options.callbackSecret ?? null,

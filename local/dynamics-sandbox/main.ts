@@ -2,19 +2,20 @@
 // Configuration comes from flags only (the environment belongs to shared/config.ts).
 import { parseArgs } from "node:util";
 import { LOCAL_PORTS } from "../env.ts";
-import { LISTINGS_PATH } from "./app.ts";
+import { DEFAULTS } from "../../shared/config.ts";
+import { DEFAULT_TENANT, DEFAULT_TOKEN_LIFETIME_SECONDS, LISTINGS_PATH } from "./app.ts";
 import { startSandbox } from "./server.ts";
 
 const USAGE = `Usage: tsx local/dynamics-sandbox/main.ts [options]
   --port N                 listen port (default ${LOCAL_PORTS.sandbox}; 0 = any free port)
   --host ADDR              listen address (default 127.0.0.1)
-  --tenant NAME            Entra tenant in the token path (default hlf-sandbox)
+  --tenant NAME            Entra tenant in the token path (default ${DEFAULT_TENANT})
   --client-id ID           accepted OAuth2 client id
   --client-secret SECRET   accepted OAuth2 client secret
   --api-key KEY            also accept this key in the api-key header
-  --api-key-header NAME    api-key header name (default x-api-key)
+  --api-key-header NAME    api-key header name (default ${DEFAULTS.DYNAMICS_API_KEY_HEADER})
   --signing-secret SECRET  outbound signing secret to verify (repeatable)
-  --token-lifetime SECONDS access token lifetime (default 60)
+  --token-lifetime SECONDS access token lifetime (default ${DEFAULT_TOKEN_LIFETIME_SECONDS})
   --callback-url URL       POST signed listing.confirmed events here
   --callback-secret SECRET secret for those callbacks
   --quiet                  no request log`;

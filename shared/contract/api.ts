@@ -112,12 +112,12 @@ export const SyncStatusPage = z.object({
 });
 export type SyncStatusPage = z.infer<typeof SyncStatusPage>;
 
+/** What became of the events a call dispatched (sync-retry and sync-resend's recovery). */
+const DispatchCounts = { delivered: Count, retrying: Count, failed: Count, held: Count };
+
 export const SyncRetryResult = z.object({
   claimed: Count,
-  delivered: Count,
-  retrying: Count,
-  failed: Count,
-  held: Count,
+  ...DispatchCounts,
   /** Held events released because the flag is on again. */
   released: Count,
   /** Dead letters re-queued by this call (`requeue: "failed"`). */
@@ -171,12 +171,8 @@ export const SyncResendRequest = z.union([
 ]);
 export type SyncResendRequest = z.infer<typeof SyncResendRequest>;
 
-export const SyncRecoverResult = SyncRetryResult.pick({
-  delivered: true,
-  retrying: true,
-  failed: true,
-  held: true,
-}).extend({
+export const SyncRecoverResult = z.object({
+  ...DispatchCounts,
   /** Dead letters re-queued by this call (each audited in sync_resend_requests). */
   recovered: Count,
 });

@@ -174,6 +174,27 @@ describe("sync-reconcile against the portal's listings", () => {
       .toBe(true);
     // 7 listings in pages of 2: 4 pages, one per invocation.
     expect(last).toMatchObject({ status: "done", invocations: 4, pages: 4, checked: 7 });
+    // A paused run and a finished one show exactly the API's fields (no cursor, no lease).
+    const shown = [
+      "checked",
+      "drift",
+      "enqueued",
+      "error",
+      "finishedAt",
+      "inFlight",
+      "invocations",
+      "pages",
+      "requests",
+      "runId",
+      "startedAt",
+      "status",
+      "unknown",
+    ];
+    for (const run of [runs[0], last]) {
+      expect(Object.keys(run).sort()).toEqual(shown);
+      expect(run.runId).toEqual(expect.any(Number));
+      expect(run.startedAt).toBeInstanceOf(Date);
+    }
     // (Mentors of earlier tests, listed by us, are missing from the reset portal too.)
     expect(last.drift).toBeGreaterThanOrEqual(23);
     expect(last.enqueued).toBe(last.drift);

@@ -1,6 +1,6 @@
 // The configuration's defaults (shared/config.ts is their one home), for tests that build a part by
 // hand: it gets the settings production gives it unless the test says otherwise.
-import { loadConfig, VARIABLES } from "../../shared/config.ts";
+import { DEFAULTS, loadConfig } from "../../shared/config.ts";
 import type { DynamicsClientOptions } from "../../shared/dynamics/dynamics-client.ts";
 
 export const defaults = loadConfig({}, []);
@@ -16,9 +16,7 @@ export const clientSettings: Pick<
 };
 
 /** DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS's default (an outbound setting: no section without URLs). */
-export const refreshSkewSeconds = Number(
-  VARIABLES.find((v) => v.name === "DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS")?.fallback,
-);
+export const refreshSkewSeconds = DEFAULTS.DYNAMICS_TOKEN_REFRESH_SKEW_SECONDS;
 
 type Retry = DynamicsClientOptions["retry"];
 /** Client options where the configured defaults may be left out, `retry` field by field. */

@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { ALL_NEEDS, ConfigError, loadConfig, type Need, VARIABLES } from "../../shared/config.ts";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  ALL_NEEDS,
+  ConfigError,
+  DEFAULTS,
+  loadConfig,
+  type Need,
+  VARIABLES,
+} from "../../shared/config.ts";
 import { WELL_KNOWN_LOCAL_SECRETS } from "../../shared/well-known-secrets.ts";
-import { LOCAL_PROFILE, LOCAL_VARIABLES } from "../../local/env.ts";
+import { LOCAL_PROFILE, LOCAL_VARIABLES, localSettings } from "../../local/env.ts";
 import { renderEnvExample } from "../../tools/env-example.ts";
 
 /** What a deployed project has: Supabase's injected variables and real secrets, no local values. */
@@ -186,5 +193,88 @@ describe("config", () => {
     const committed = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
     expect(committed, "run `npm run env-example`").toBe(renderEnvExample());
     for (const v of [...VARIABLES, ...LOCAL_VARIABLES]) expect(committed).toContain(v.name);
+  });
+
+  it("treats an empty value as unset: a tunable gets its default, a secret is missing", () => {
+    const c = loadConfig({
+      ...PRODUCTION,
+      DB_POOL_MAX: "",
+      LOG_LEVEL: "",
+      DYNAMICS_SYNC_ENABLED: "",
+    }, [
+      "database",
+    ]);
+    expect(c.database?.poolMax).toBe(DEFAULTS.DB_POOL_MAX);
+    expect(c.logLevel).toBe(DEFAULTS.LOG_LEVEL);
+    expect(c.dynamics.enabled).toBe(DEFAULTS.DYNAMICS_SYNC_ENABLED);
+    expect(failure({ ...PRODUCTION, DYNAMICS_SIGNING_SECRET: "" })?.variable).toBe(
+      "DYNAMICS_SIGNING_SECRET",
+    );
+    expect(localSettings({ GATEWAY_PORT: "", LOCAL_DATA_DIR: "" })).toEqual(localSettings({}));
+  });
+
+  it.each([
+    ["DB_POOL_MAX", "4242424242"],
+    ["DYNAMICS_AUTH_MODE", "basic-Zq81"],
+    ["LOG_LEVEL", "verbose-Zq81"],
+    ["DYNAMICS_CLIENT_SECRET", ""],
+    ["SUPABASE_SECRET_KEYS", '{"default":""}'],
+    ["SUPABASE_JWKS", '[{"kid":"no-kty-Zq81"}]'],
+  ])("names %s when it is bad and never echoes its value", (name, value) => {
+    const env = { ...PRODUCTION, [name]: value };
+    const refused = failure(env);
+    expect(refused?.variable).toBe(name);
+    if (value !== "") expect(refused?.message).not.toContain(value);
+    if (value !== "") expect(refused?.message).not.toContain("Zq81");
+  });
+
+  it("names the first bad variable in declaration order, with only its own reasons", () => {
+    const refused = failure({ ...PRODUCTION, LOG_LEVEL: "loud", DB_POOL_MAX: "0" });
+    expect(refused?.variable).toBe("DB_POOL_MAX");
+    expect(refused?.message).not.toMatch(/LOG_LEVEL|expected one of/);
+  });
+
+  it("a local setting that is bad is named too", () => {
+    expect(() => localSettings({ SANDBOX_PORT: "70000" })).toThrowError(
+      /^Invalid configuration: SANDBOX_PORT /,
+    );
+  });
+
+  it("every default, written out as .env.example writes it, reads back as itself", () => {
+    const written = Object.fromEntries(
+      renderEnvExample().split("\n").filter((line) => /^[A-Z_]+=/.test(line)).map((line) => {
+        const at = line.indexOf("=");
+        return [line.slice(0, at), line.slice(at + 1)];
+      }),
+    );
+    const tunables = [...VARIABLES, ...LOCAL_VARIABLES].filter((v) => v.default !== undefined);
+    expect(Object.keys(written)).toEqual(tunables.map((v) => v.name));
+    expect(loadConfig(written)).toEqual(loadConfig({}));
+    expect(localSettings(written)).toEqual(localSettings({}));
+  });
+
+  it("types a defaulted variable without undefined, and a secret or URL as possibly undefined", () => {
+    // Checked by `deno check` (npm run check), which rejects this file if either type changes.
+    expectTypeOf(DEFAULTS.SYNC_BATCH_SIZE).toEqualTypeOf<number>();
+    expectTypeOf(DEFAULTS.DYNAMICS_SYNC_ENABLED).toEqualTypeOf<boolean>();
+    expectTypeOf(DEFAULTS.LOG_LEVEL).toEqualTypeOf<
+      "debug" | "info" | "warn" | "error" | "silent"
+    >();
+    expectTypeOf(DEFAULTS.DYNAMICS_SIGNING_SECRET).toEqualTypeOf<string | undefined>();
+    const batchSize: number = DEFAULTS.SYNC_BATCH_SIZE;
+    // @ts-expect-error a secret has no default, so it may be undefined
+    const secret: string = DEFAULTS.DYNAMICS_SIGNING_SECRET;
+    expect(batchSize).toBeGreaterThan(0);
+    expect(secret).toBeUndefined();
+  });
+
+  it("README quotes each default it mentions as declared", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const quoted = [...readme.replace(/\s+/g, " ").matchAll(/`([A-Z_]+)` \(default ([\d,]+)\)/g)];
+    expect(quoted.length).toBeGreaterThan(3);
+    const declared: Record<string, unknown> = DEFAULTS;
+    for (const [, name, value] of quoted) {
+      expect(Number(value.replaceAll(",", "")), name).toBe(declared[name]);
+    }
   });
 });
