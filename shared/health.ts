@@ -1,44 +1,9 @@
 // sync-health: one statement (public.sync_health) for everything the database knows, plus the
-// circuit breaker of the answering process; as JSON, or as Prometheus text exposition.
+// circuit breaker of the answering process; as JSON (contract/api.ts SyncHealth), or as Prometheus
+// text exposition.
 import type { CircuitState } from "./dynamics/circuit-breaker.ts";
 import type { Sql } from "./db.ts";
-
-export interface SyncHealth {
-  backlog: { pending: number; retrying: number; held: number; failed: number };
-  oldestDueAgeSeconds: number | null;
-  lastHour: {
-    deliveries: number;
-    failures: number;
-    latencyMsP50: number | null;
-    latencyMsP95: number | null;
-  };
-  lastSuccessAt: string | null;
-  /** Start of the current run of outage failures; null while Dynamics answers. */
-  failingSince: string | null;
-  /** This process's breaker (each edge isolate has its own); null without a breaker. */
-  breaker: CircuitState | null;
-  pause: {
-    paused: boolean;
-    pausedBy: string | null;
-    pausedAt: string | null;
-    reason: string | null;
-    resumedBy: string | null;
-    resumedAt: string | null;
-  };
-  lastReconciliation: {
-    runId: number;
-    status: string;
-    startedAt: string;
-    finishedAt: string | null;
-    checked: number;
-    drift: number;
-    enqueued: number;
-    unknown: number;
-    requests: number;
-    error: string | null;
-  } | null;
-  openAlerts: Record<string, number>;
-}
+import type { SyncHealth } from "./contract/api.ts";
 
 export async function fetchHealth(
   sql: Sql,

@@ -9,6 +9,7 @@ import type { DynamicsClient } from "./dynamics/dynamics-client.ts";
 import type { Logger } from "./logger.ts";
 import { Uuid } from "./contract/validation.ts";
 import { Listing } from "./contract/vocabulary.ts";
+import type { ReconcileRun } from "./contract/api.ts";
 
 export interface ReconcileOptions {
   sql: Sql;
@@ -19,23 +20,6 @@ export interface ReconcileOptions {
   budgetMs: number;
   maxPages: number;
   now?: () => number;
-}
-
-export interface ReconcileRun {
-  runId: number;
-  status: "running" | "done" | "failed";
-  startedAt: Date;
-  finishedAt: Date | null;
-  invocations: number;
-  pages: number;
-  /** Requests sent to Dynamics by this run so far (retries included). */
-  requests: number;
-  checked: number;
-  drift: number;
-  enqueued: number;
-  unknown: number;
-  inFlight: number;
-  error: string | null;
 }
 
 export type ReconcileOutcome =
@@ -65,7 +49,8 @@ interface RunCursor {
  * and the lease (lease_until never leaves the database). id is a bigint; runs stay far below 2^53.
  */
 const runAsShown = (sql: Sql) =>
-  sql`id::float8 as "runId", status, started_at as "startedAt", finished_at as "finishedAt",
+  sql`id::float8 as "runId", status, to_json(started_at) as "startedAt",
+    to_json(finished_at) as "finishedAt",
     invocations, pages, requests, checked, drift, enqueued, unknown, in_flight as "inFlight", error`;
 
 /** The first page's URL: the columns we compare, in the order the range comparison relies on. */

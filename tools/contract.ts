@@ -4,6 +4,9 @@ import { z } from "zod";
 import {
   ErrorBody,
   InboundAck,
+  ReconcileRequest,
+  ReconcileRun,
+  SyncHealth,
   SyncRecoverResult,
   SyncRequest,
   SyncResendRequest,
@@ -57,6 +60,9 @@ const COMPONENTS = {
   SyncResendRequest,
   SyncRecoverResult,
   InboundAck,
+  ReconcileRequest,
+  ReconcileRun,
+  SyncHealth,
   ErrorBody,
 } satisfies Record<string, z.ZodType>;
 
@@ -112,6 +118,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   PayloadTooLarge:
     "The body is over the function's limit (`payload_too_large`); nothing was read further.",
   UnsupportedMediaType: "The body is not declared `application/json` (`unsupported_media_type`).",
+  Conflict: "Another invocation is working on the same run (`reconcile_busy`); try again later.",
   TooManyRequests: "Asked again too soon; `Retry-After` says how many seconds to wait.",
   InternalError: "Unexpected failure; safe to retry.",
   Unavailable: "The function is not configured (`misconfigured`, naming the variable to set), or " +
@@ -254,6 +261,44 @@ function paths(): JsonObject {
           "403": errorRef("Forbidden"),
           "404": errorRef("NotFound"),
           "429": errorRef("TooManyRequests"),
+        },
+      },
+    },
+    "/functions/v1/sync-reconcile": {
+      post: {
+        summary: "Compare the portal's listings with the mentors' listing state and correct drift",
+        description:
+          "Hourly (pg_cron) or on demand, service role only. Reads the listings page by " +
+          "page, enqueues a corrective event for every mentor that differs, and answers with the " +
+          "run so far; `running` means the next call resumes it at its cursor.",
+        security: [{ bearerAuth: [] }],
+        requestBody: { required: false, content: jsonContent(ref("ReconcileRequest")) },
+        responses: {
+          "200": ok("The run, finished or to be resumed.", ref("ReconcileRun")),
+          ...BODY_ERRORS,
+          "403": errorRef("Forbidden"),
+          "409": errorRef("Conflict"),
+          "502": ok("The run failed reading the portal; `error` says why.", ref("ReconcileRun")),
+        },
+      },
+    },
+    "/functions/v1/sync-health": {
+      get: {
+        summary: "Backlog, delivery health, pause, last reconciliation and open alerts",
+        description:
+          "Service role only. JSON by default; Prometheus text exposition (0.0.4) with " +
+          "`Accept: text/plain`.",
+        security: [{ bearerAuth: [] }],
+        responses: {
+          "200": {
+            description: "The health report.",
+            content: {
+              ...jsonContent(ref("SyncHealth")),
+              "text/plain": { schema: { type: "string" } },
+            },
+          },
+          ...STANDARD_ERRORS,
+          "403": errorRef("Forbidden"),
         },
       },
     },

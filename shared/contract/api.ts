@@ -177,3 +177,65 @@ export const SyncRecoverResult = z.object({
   recovered: Count,
 });
 export type SyncRecoverResult = z.infer<typeof SyncRecoverResult>;
+
+/** An instant as the database renders it in JSON: RFC 3339 with an offset, any precision. */
+const DbInstant = z.iso.datetime({ offset: true });
+
+/** sync-reconcile's answer: the run so far (`running`: the next call resumes it). */
+export const ReconcileRun = z.object({
+  runId: Count,
+  status: z.enum(["running", "done", "failed"]),
+  startedAt: DbInstant,
+  finishedAt: DbInstant.nullable(),
+  invocations: Count,
+  pages: Count,
+  /** Requests sent to Dynamics by this run so far (retries included). */
+  requests: Count,
+  checked: Count,
+  drift: Count,
+  enqueued: Count,
+  unknown: Count,
+  inFlight: Count,
+  error: z.string().nullable(),
+});
+export type ReconcileRun = z.infer<typeof ReconcileRun>;
+
+/** sync-health's JSON answer (with `Accept: text/plain`, the same as Prometheus text). */
+export const SyncHealth = z.object({
+  backlog: z.object({ pending: Count, retrying: Count, held: Count, failed: Count }),
+  oldestDueAgeSeconds: z.number().min(0).nullable(),
+  lastHour: z.object({
+    deliveries: Count,
+    failures: Count,
+    latencyMsP50: z.number().min(0).nullable(),
+    latencyMsP95: z.number().min(0).nullable(),
+  }),
+  lastSuccessAt: DbInstant.nullable(),
+  /** Start of the current run of outage failures; null while Dynamics answers. */
+  failingSince: DbInstant.nullable(),
+  /** The answering process's circuit breaker (each edge isolate has its own); null without one. */
+  breaker: z.enum(["closed", "half-open", "open"]).nullable(),
+  pause: z.object({
+    paused: z.boolean(),
+    pausedBy: z.string().nullable(),
+    pausedAt: DbInstant.nullable(),
+    reason: z.string().nullable(),
+    resumedBy: z.string().nullable(),
+    resumedAt: DbInstant.nullable(),
+  }),
+  lastReconciliation: ReconcileRun.pick({
+    runId: true,
+    status: true,
+    startedAt: true,
+    finishedAt: true,
+    checked: true,
+    drift: true,
+    enqueued: true,
+    unknown: true,
+    requests: true,
+    error: true,
+  }).nullable(),
+  /** Open alerts by cause (dead_letter, outage, drift, gone); causes with none are absent. */
+  openAlerts: z.record(z.string(), Count),
+});
+export type SyncHealth = z.infer<typeof SyncHealth>;

@@ -2,6 +2,7 @@
 // flipped with the sandbox's control API; sync-health answers operators in JSON and Prometheus
 // text; both are service-role only; a pause set in SQL holds what sync-retry would send.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReconcileRun, SyncHealth } from "../../shared/contract/api.ts";
 import { createListedMentor } from "../support/factories.ts";
 import { startTestStack, type TestStack } from "../support/stack.ts";
 
@@ -40,6 +41,7 @@ describe("sync-reconcile and sync-health", () => {
     const { data, error } = await t.client().functions.invoke("sync-reconcile", { body: {} });
     expect(error).toBeNull();
     expect(data).toMatchObject({ status: "done", checked: 1, drift: 1, enqueued: 1, requests: 1 });
+    expect(ReconcileRun.strict().safeParse(data).error).toBeUndefined();
     expect(await sweep()).toMatchObject({ delivered: 1 });
     expect((await t.sandbox.listing(mentorId))?.listing).toBe("unlisted");
 
@@ -57,6 +59,8 @@ describe("sync-reconcile and sync-health", () => {
       pause: { paused: false },
       lastReconciliation: { status: "done", drift: 0 },
     });
+    // What the contract publishes (contracts/openapi.json), field for field.
+    expect(SyncHealth.strict().safeParse(health).error).toBeUndefined();
     const text = await call("sync-health", { headers: { Accept: "text/plain" } });
     expect(text.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(await text.text()).toMatch(/^hlf_sync_reconcile_last_drift 0$/m);
