@@ -176,31 +176,46 @@ const STANDARD_ERRORS = {
 /** What every operation with a request body may also answer. */
 const BODY_ERRORS = { ...STANDARD_ERRORS, "413": errorRef("PayloadTooLarge") };
 
-function syncOperation(eventType: string): JsonObject {
+interface Operation {
+  summary: string;
+  description?: string;
+  /** The JSON body's component; none for a GET. */
+  body?: string;
+  bodyRequired?: boolean;
+  parameters?: Json[];
+  responses: JsonObject;
+}
+
+/** An operation of a JWT caller, with the errors every one may answer (413 when it has a body). */
+function operation(o: Operation): JsonObject {
+  const { body, bodyRequired = true, responses, ...rest } = o;
   return {
-    summary: `Send a ${eventType} event for a mentor to HLF Dynamics`,
-    description: "Called by an operator with `{ mentorId }` or by a Supabase Database Webhook on " +
-      "the outbox. Builds, signs and delivers the payload, retrying with backoff.",
+    ...rest,
     security: [{ bearerAuth: [] }],
-    requestBody: { required: true, content: jsonContent(ref("SyncRequest")) },
-    responses: {
-      "200": ok("Where the event stands after this call.", ref("SyncResult")),
-      ...BODY_ERRORS,
-      "404": errorRef("NotFound"),
-    },
+    ...(body && { requestBody: { required: bodyRequired, content: jsonContent(ref(body)) } }),
+    responses: { ...(body ? BODY_ERRORS : STANDARD_ERRORS), ...responses },
   };
 }
 
-function syncStatusResponses(errors: JsonObject): JsonObject {
-  return {
-    "200": ok("One mentor's status, or a page of them in list mode.", {
-      oneOf: [ref("SyncStatus"), ref("SyncStatusPage")],
-    }),
-    ...errors,
-    "403": errorRef("Forbidden"),
-    "404": errorRef("NotFound"),
-  };
-}
+const syncOperation = (eventType: string) =>
+  operation({
+    summary: `Send a ${eventType} event for a mentor to HLF Dynamics`,
+    description: "Called by an operator with `{ mentorId }` or by a Supabase Database Webhook on " +
+      "the outbox. Builds, signs and delivers the payload, retrying with backoff.",
+    body: "SyncRequest",
+    responses: {
+      "200": ok("Where the event stands after this call.", ref("SyncResult")),
+      "404": errorRef("NotFound"),
+    },
+  });
+
+const SYNC_STATUS_RESPONSES = {
+  "200": ok("One mentor's status, or a page of them in list mode.", {
+    oneOf: [ref("SyncStatus"), ref("SyncStatusPage")],
+  }),
+  "403": errorRef("Forbidden"),
+  "404": errorRef("NotFound"),
+};
 
 function paths(): JsonObject {
   return {
@@ -229,21 +244,19 @@ function paths(): JsonObject {
       },
     },
     "/functions/v1/sync-status": {
-      get: {
+      get: operation({
         summary: "Sync status of one mentor (mentorId) or a page of mentors (list=true)",
-        security: [{ bearerAuth: [] }],
         parameters: queryParameters(SyncStatusByMentor, SyncStatusListQuery),
-        responses: syncStatusResponses(STANDARD_ERRORS),
-      },
-      post: {
+        responses: SYNC_STATUS_RESPONSES,
+      }),
+      post: operation({
         summary: "Same as GET, with the query as a JSON body",
-        security: [{ bearerAuth: [] }],
-        requestBody: { required: true, content: jsonContent(ref("SyncStatusQuery")) },
-        responses: syncStatusResponses(BODY_ERRORS),
-      },
+        body: "SyncStatusQuery",
+        responses: SYNC_STATUS_RESPONSES,
+      }),
     },
     "/functions/v1/sync-resend": {
-      post: {
+      post: operation({
         summary:
           "Resend a mentor's current state (coordinator), or recover dead letters (service role)",
         description:
@@ -251,44 +264,40 @@ function paths(): JsonObject {
           "role) enqueues and dispatches an event with the mentor's current state; once a minute " +
           "per mentor; every request is audited. `{ failedSince }`: service role only, re-queues " +
           "every dead letter failed since then, except one a newer event of its mentor made moot.",
-        security: [{ bearerAuth: [] }],
-        requestBody: { required: true, content: jsonContent(ref("SyncResendRequest")) },
+        body: "SyncResendRequest",
         responses: {
           "202": ok("The resent event and the state it reached, or what the recovery did.", {
             oneOf: [ref("SyncResult"), ref("SyncRecoverResult")],
           }),
-          ...BODY_ERRORS,
           "403": errorRef("Forbidden"),
           "404": errorRef("NotFound"),
           "429": errorRef("TooManyRequests"),
         },
-      },
+      }),
     },
     "/functions/v1/sync-reconcile": {
-      post: {
+      post: operation({
         summary: "Compare the portal's listings with the mentors' listing state and correct drift",
         description:
           "Hourly (pg_cron) or on demand, service role only. Reads the listings page by " +
           "page, enqueues a corrective event for every mentor that differs, and answers with the " +
           "run so far; `running` means the next call resumes it at its cursor.",
-        security: [{ bearerAuth: [] }],
-        requestBody: { required: false, content: jsonContent(ref("ReconcileRequest")) },
+        body: "ReconcileRequest",
+        bodyRequired: false,
         responses: {
           "200": ok("The run, finished or to be resumed.", ref("ReconcileRun")),
-          ...BODY_ERRORS,
           "403": errorRef("Forbidden"),
           "409": errorRef("Conflict"),
           "502": ok("The run failed reading the portal; `error` says why.", ref("ReconcileRun")),
         },
-      },
+      }),
     },
     "/functions/v1/sync-health": {
-      get: {
+      get: operation({
         summary: "Backlog, delivery health, pause, last reconciliation and open alerts",
         description:
           "Service role only. JSON by default; Prometheus text exposition (0.0.4) with " +
           "`Accept: text/plain`.",
-        security: [{ bearerAuth: [] }],
         responses: {
           "200": {
             description: "The health report.",
@@ -297,21 +306,17 @@ function paths(): JsonObject {
               "text/plain": { schema: { type: "string" } },
             },
           },
-          ...STANDARD_ERRORS,
           "403": errorRef("Forbidden"),
         },
-      },
+      }),
     },
     "/functions/v1/sync-retry": {
-      post: {
+      post: operation({
         summary: "Sweep due and stuck events and deliver them",
-        security: [{ bearerAuth: [] }],
-        requestBody: { required: false, content: jsonContent(ref("SyncRetryRequest")) },
-        responses: {
-          "200": ok("What the sweep did.", ref("SyncRetryResult")),
-          ...BODY_ERRORS,
-        },
-      },
+        body: "SyncRetryRequest",
+        bodyRequired: false,
+        responses: { "200": ok("What the sweep did.", ref("SyncRetryResult")) },
+      }),
     },
   };
 }
