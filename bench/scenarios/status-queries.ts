@@ -1,15 +1,16 @@
 // Scenario 5: sync-status under load on a large dataset (100,000 mentors, 1,000,000 audit rows):
 // by-mentor lookups as a coordinator at fixed concurrency, the first list page of a 2,000-mentor
-// chapter, and the plans of both queries as that coordinator (index use).
-import { fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
+// chapter, its next pages by keyset cursor, and the plans of the queries as that coordinator.
+import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { startBenchStack } from "../bench-stack.ts";
-import { executionMs, explainAs, indexesUsed, recordQuery } from "../explain.ts";
+import { executionMs, explainAs, indexesUsed } from "../explain.ts";
 import { runLoad } from "../load.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { seedStatusDataset, statusDatasetSize } from "../seed.ts";
 import { configured } from "../../shared/config.ts";
 import { createCallerVerifier } from "../../shared/http/jwt.ts";
+import type { SyncStatusPage } from "../../shared/contract/api.ts";
 
 const NAME = "5 status queries";
 const CONNECTIONS = 8;
@@ -60,29 +61,65 @@ export const statusQueries: Scenario = {
           }`,
         }),
       });
+      const listUrl = `${url}?list=true&chapterId=${data.chapterId}`;
       const list = await runLoad({
-        url: `${url}?list=true&chapterId=${data.chapterId}`,
+        url: listUrl,
         method: "GET",
         connections: LIST_CONNECTIONS,
         durationSeconds,
         timeoutSeconds: 60,
         headers,
       });
+      // Every later page of the chapter, walked once by cursor, then read in turn under load.
+      const cursors: string[] = [];
+      for (let cursor: string | null = null;;) {
+        const res: Response = await fetch(`${listUrl}${cursor ? `&cursor=${cursor}` : ""}`, {
+          headers,
+        });
+        if (!res.ok) throw new Error(`list page: ${res.status} ${await res.text()}`);
+        cursor = ((await res.json()) as SyncStatusPage).nextCursor;
+        if (cursor === null) break;
+        cursors.push(cursor);
+      }
+      let page = 0;
+      const nextPages = await runLoad({
+        url: listUrl,
+        method: "GET",
+        connections: LIST_CONNECTIONS,
+        durationSeconds,
+        timeoutSeconds: 60,
+        headers,
+        next: () => ({
+          path: `/functions/v1/sync-status?list=true&chapterId=${data.chapterId}&cursor=${
+            cursors[page++ % cursors.length]
+          }`,
+        }),
+      });
 
       const mentorPlan = await explainAs(
         stack.sql,
         verified.caller,
-        await recordQuery((sql) => fetchSyncStatus(sql, data.chapterMentorIds[0])),
+        (sql) => fetchSyncStatus(sql, data.chapterMentorIds[0]),
       );
+      const listFilter = { chapterId: data.chapterId, limit: 50, onlyViewable: true };
       const listPlan = await explainAs(
         stack.sql,
         verified.caller,
-        await recordQuery((sql) =>
-          listSyncStatus(sql, { chapterId: data.chapterId, limit: 50, onlyViewable: true })
-        ),
+        (sql) => listSyncStatus(sql, listFilter),
+      );
+      // A page in the middle of the chapter.
+      const nextPlan = await explainAs(
+        stack.sql,
+        verified.caller,
+        (sql) =>
+          listSyncStatus(sql, {
+            ...listFilter,
+            after: decodeCursor(cursors[Math.floor(cursors.length / 2)])!,
+          }),
       );
       ctx.progress(`plan by mentor:\n${mentorPlan}`);
       ctx.progress(`plan list:\n${listPlan}`);
+      ctx.progress(`plan next page:\n${nextPlan}`);
       const indexes = (plan: string) => indexesUsed(plan).join(", ") || "none (sequential scan)";
 
       return [
@@ -98,12 +135,22 @@ export const statusQueries: Scenario = {
         ),
         figure(NAME, "by mentor: plan execution", executionMs(mentorPlan), " ms"),
         note(NAME, "by mentor: indexes", indexes(mentorPlan)),
-        figure(NAME, "list page 1: p50", list.p50, " ms"),
+        figure(NAME, "list page 1: p50", list.p50, " ms", atMost(15, " ms")),
         figure(NAME, "list page 1: p99", list.p99, " ms"),
         figure(NAME, "list page 1: req/s", list.requestsPerSecond, ""),
         figure(NAME, "list page 1: failed requests", list.non2xx + list.errors, "", exactly(0)),
         figure(NAME, "list page 1: plan execution", executionMs(listPlan), " ms"),
         note(NAME, "list page 1: indexes", indexes(listPlan)),
+        figure(NAME, "next page (keyset): p50", nextPages.p50, " ms", atMost(15, " ms")),
+        figure(NAME, "next page (keyset): p99", nextPages.p99, " ms"),
+        figure(
+          NAME,
+          "next page (keyset): failed requests",
+          nextPages.non2xx + nextPages.errors,
+          "",
+          exactly(0),
+        ),
+        figure(NAME, "next page (keyset): plan execution", executionMs(nextPlan), " ms"),
         note(
           NAME,
           "settings",
