@@ -50,21 +50,19 @@ class RoundTrips {
 /** A client whose every byte to the server is seen by `trips`. */
 function countingClient(url: string, trips: RoundTrips): postgres.Sql {
   const { hostname, port } = new URL(url);
-  return postgres(url, {
-    max: 1,
-    onnotice: () => {},
-    socket: () =>
-      new Promise<Socket>((resolve, reject) => {
-        const socket = connect(Number(port), hostname);
-        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-        socket.write = ((chunk: Uint8Array, ...rest: unknown[]) => {
-          trips.observe(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
-          return write(chunk, ...rest);
-        }) as typeof socket.write;
-        socket.once("connect", () => resolve(socket));
-        socket.once("error", reject);
-      }),
-  });
+  const socket = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = connect(Number(port), hostname);
+      const write = s.write.bind(s) as (...args: unknown[]) => boolean;
+      s.write = ((chunk: Uint8Array, ...rest: unknown[]) => {
+        trips.observe(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
+        return write(chunk, ...rest);
+      }) as typeof s.write;
+      s.once("connect", () => resolve(s));
+      s.once("error", reject);
+    });
+  // `socket` is postgres.js' documented custom-socket option (README), missing from its types.
+  return postgres(url, { max: 1, onnotice: () => {}, socket } as postgres.Options<never>);
 }
 
 let db: TestDatabase;
