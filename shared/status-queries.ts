@@ -131,8 +131,9 @@ export async function listSyncStatus(
  * The ids a page is read from, after the cursor: a chapter's members in the order of
  * mentor_chapters' (chapter_id, mentor_id) index (its policy shows a coordinator the memberships
  * of their own chapters only); else the caller's visible set, sorted; else (service role) the
- * status rows by key, or by (state, mentor_id) for a state. The view's policies still apply to every row joined to them. The
- * `x is null or ...` conditions fold away when the statement is planned with its values.
+ * status rows by key, or by (state, mentor_id) for a state. The view's policies still apply to
+ * every row joined to them. The `x is null or ...` conditions fold away when the statement is
+ * planned with its values.
  */
 function candidates(f: ListFilter): Part {
   const after = f.after ?? null;

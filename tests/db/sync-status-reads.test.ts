@@ -125,7 +125,7 @@ async function walk(query: string, token: string, between: (page: number) => Pro
 }
 
 describe("round trips per sync-status read", () => {
-  it("the counter sees the transaction form's round trips (so a count of 1 means something)", async () => {
+  it("the counter sees the transaction form's four round trips (so 1 means something)", async () => {
     await counted`select 1`; // connected, types fetched
     const before = trips.count;
     await asCaller(counted, {
@@ -170,7 +170,7 @@ describe("keyset pages while rows change", () => {
       ["everything the coordinator sees", () => "list=true&limit=2"],
     ] as const
   ) {
-    it(`${name}: every mentor present throughout comes once, in order, and nothing foreign`, async () => {
+    it(`${name}: each mentor present throughout once, in order, nothing foreign`, async () => {
       const token = await tokenOf(coordinator);
       const added: string[] = [];
       const seen = await walk(query(), token, async (page) => {
