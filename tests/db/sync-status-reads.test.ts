@@ -125,7 +125,7 @@ async function walk(query: string, token: string, between: (page: number) => Pro
 }
 
 describe("round trips per sync-status read", () => {
-  it("the counter sees the transaction form's four round trips (so 1 means something)", async () => {
+  it("the counter sees the transaction form's 4 round trips (so 1 means something)", async () => {
     await counted`select 1`; // connected, types fetched
     const before = trips.count;
     await asCaller(counted, {
