@@ -1,47 +1,32 @@
-// EXPLAIN (ANALYZE, BUFFERS) of the exact SQL a status query function sends: the function runs
-// against a recording stand-in for the client, and the recorded text and parameters are then
-// explained under the caller's role and claims, as the function's own query runs.
+// EXPLAIN (ANALYZE, BUFFERS) of the exact statement a status query function sends: the function
+// runs against a stand-in for its query function that explains the first statement instead, sent
+// as the product sends it (`readAsCaller`: the caller's role and claims, the values as literals).
 import type postgres from "postgres";
 import type { Caller } from "../shared/http/jwt.ts";
-import { asCaller } from "../shared/http/caller-context.ts";
+import { type Literal, readAsCaller, type ReadSql } from "../shared/http/caller-context.ts";
 
-export interface RecordedQuery {
-  text: string;
-  params: unknown[];
-}
-
-/** The first query `fn` sends (it sees an empty result). */
-export async function recordQuery(
-  fn: (sql: postgres.Sql) => Promise<unknown>,
-): Promise<RecordedQuery> {
-  let recorded: RecordedQuery | null = null;
-  const tag = (strings: TemplateStringsArray, ...values: unknown[]) => {
-    recorded ??= {
-      text: strings.reduce((text, part, i) => `${text}$${i}${part}`),
-      params: values,
-    };
-    return Promise.resolve(Object.assign([], { count: 0 }));
-  };
-  await fn(tag as unknown as postgres.Sql);
-  if (!recorded) throw new Error("the function sent no query");
-  return recorded;
-}
-
+/** The plan of the first statement `fn` sends (it sees an empty result). */
 export async function explainAs(
   sql: postgres.Sql,
   caller: Caller,
-  query: RecordedQuery,
+  fn: (sql: ReadSql) => Promise<unknown>,
 ): Promise<string> {
-  const rows = await asCaller(
-    sql,
-    caller,
-    (tx) =>
-      tx.unsafe<{ "QUERY PLAN": string }[]>(
-        `explain (analyze, buffers) ${query.text}`,
-        query.params as postgres.ParameterOrJSON<never>[],
-      ),
-  );
-  return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  const read = readAsCaller(sql, caller);
+  let plan: string | null = null;
+  const explaining = async (strings: TemplateStringsArray, ...values: Literal[]) => {
+    if (plan === null) {
+      const text = [`explain (analyze, buffers) ${strings[0]}`, ...strings.slice(1)];
+      const rows = await read<{ "QUERY PLAN": string }[]>(
+        text as unknown as TemplateStringsArray,
+        ...values,
+      );
+      plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
+    }
+    return Object.assign([], { count: 0 });
+  };
+  await fn(explaining as ReadSql);
+  if (plan === null) throw new Error("the function sent no query");
+  return plan;
 }
 
 /** The indexes a text plan scans, e.g. ["mentor_sync_status_pkey"]. */

@@ -4,8 +4,8 @@
 //     direct dispatch of that mentor through outbox/dispatcher.ts)
 //   sendWebhook: outbox/dispatcher.ts (sign and send one payload through the Dynamics client)
 //   getSyncStatus: the sync-status function, through status-queries.ts `fetchSyncStatus` run under
-//     the caller's row-level security (http/caller-context.ts `asCaller`); it is deliberately not
-//     on this service, whose connection bypasses row-level security.
+//     the caller's row-level security (http/caller-context.ts `readAsCaller`); it is deliberately
+//     not on this service, whose connection bypasses row-level security.
 import type { SyncResult } from "./contract/api.ts";
 import type { EventType } from "./contract/vocabulary.ts";
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from "./outbox/dispatcher.ts";

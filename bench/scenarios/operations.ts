@@ -34,7 +34,7 @@ export const operations: Scenario = {
       const plan = await explainAs(
         stack.sql,
         { role: "service_role", userId: null, claims: { role: "service_role" } },
-        { text: "select public.sync_health($1) as health", params: [true] },
+        (sql) => sql`select public.sync_health(${true}) as health`,
       );
 
       // The portal: every mentor listed, 1 % of them unlisted by hand.

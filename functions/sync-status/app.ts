@@ -4,7 +4,7 @@ import { createFunctionApp, requireRole } from "../../shared/http/function-app.t
 import { HttpError } from "../../shared/http/http.ts";
 import { invalidRequest, jsonOf, queryOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { asCaller } from "../../shared/http/caller-context.ts";
+import { readAsCaller } from "../../shared/http/caller-context.ts";
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import type { Need } from "../../shared/config.ts";
 
@@ -18,30 +18,22 @@ export function createApp(rt: Runtime) {
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
 
   const answer = async (caller: Caller, query: SyncStatusQuery) => {
+    // One round trip per request: the caller's context and the query in one message.
+    const sql = readAsCaller(rt.sql, caller);
     if ("list" in query) {
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       if (after === null) {
         throw invalidRequest([{ path: "cursor", message: "invalid cursor" }]);
       }
-      const page = await asCaller(
-        rt.sql,
-        caller,
-        (tx) =>
-          listSyncStatus(tx, {
-            state: query.state,
-            chapterId: query.chapterId,
-            limit: query.limit,
-            after,
-            onlyViewable: caller.role === "authenticated",
-          }),
-      );
-      return page;
+      return await listSyncStatus(sql, {
+        state: query.state,
+        chapterId: query.chapterId,
+        limit: query.limit,
+        after,
+        onlyViewable: caller.role === "authenticated",
+      });
     }
-    const status = await asCaller(
-      rt.sql,
-      caller,
-      (tx) => fetchSyncStatus(tx, query.mentorId),
-    );
+    const status = await fetchSyncStatus(sql, query.mentorId);
     if (!status) {
       throw new HttpError(
         404,

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createWebhookVerifier,
   outboundHeaders,
@@ -312,5 +312,28 @@ describe("createWebhookVerifier", () => {
       ok: false,
       reason: "timestamp_out_of_tolerance",
     });
+  });
+
+  // Issue 14, target 4: importing an HMAC key per secret per request was a measured cost.
+  it("imports each secret's key once for the process, however many requests it verifies", async () => {
+    const bytes = encoder.encode(BODY);
+    const requests = [await standardHeaders(), await hlfHeaders({ secret: OLD_SECRET })];
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      const verifier = createWebhookVerifier({
+        secrets: [OLD_SECRET, SECRET],
+        toleranceSeconds,
+        now: () => NOW * 1000,
+      });
+      for (let i = 0; i < 5; i++) {
+        for (const headers of requests) expect((await verifier(bytes, headers)).ok).toBe(true);
+      }
+      expect(importKey).toHaveBeenCalledTimes(2);
+      // The per-call form imports at every call: what the verifier saves (and proof the spy sees it).
+      await verify(BODY, requests[0], { secrets: [OLD_SECRET, SECRET] });
+      expect(importKey).toHaveBeenCalledTimes(4);
+    } finally {
+      importKey.mockRestore();
+    }
   });
 });
