@@ -324,6 +324,8 @@ export interface AuditFigures {
   delivered: number;
   superseded: number;
   attemptRows: number;
+  /** Attempts our client gave up on (DYNAMICS_ATTEMPT_TIMEOUT_MS): the request may have arrived. */
+  timedOut: number;
 }
 
 export async function auditFigures(sql: Sql, mentorIds: readonly string[]): Promise<AuditFigures> {
@@ -332,7 +334,10 @@ export async function auditFigures(sql: Sql, mentorIds: readonly string[]): Prom
            count(*) filter (where state = 'delivered')::int as delivered,
            count(*) filter (where state = 'superseded')::int as superseded,
            (select count(*)::int from public.dynamics_sync_attempts a
-             where a.mentor_id = any(${mentorIds as string[]}::uuid[])) as "attemptRows"
+             where a.mentor_id = any(${mentorIds as string[]}::uuid[])) as "attemptRows",
+           (select count(*)::int from public.dynamics_sync_attempts a
+             where a.mentor_id = any(${mentorIds as string[]}::uuid[])
+               and a.error_code = 'timeout') as "timedOut"
     from public.sync_events where mentor_id = any(${mentorIds as string[]}::uuid[])`;
   return row;
 }

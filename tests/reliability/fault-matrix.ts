@@ -38,13 +38,23 @@ interface MatrixRun {
 
 const faults = (spec: FaultSpec) => (sandbox: TestSandbox) => sandbox.control.faults(spec);
 
+/**
+ * The sandbox saw `expected` requests, plus at most one per attempt our client timed out: on a
+ * loaded machine a slow answer is given up on and retried, and the abandoned request may or may not
+ * have arrived (each is audited with error_code `timeout`).
+ */
+function expectRequests(run: MatrixRun, expected: number): void {
+  expect(run.counters.requests).toBeGreaterThanOrEqual(expected);
+  expect(run.counters.requests).toBeLessThanOrEqual(expected + run.audit.timedOut);
+}
+
 /** The fault kinds of the issue, with fault counts scaled to `events` where counts are free. */
 export function faultCases(events: number): FaultCase[] {
   const burst = events / 5;
   const serverErrors = [500, 502, 503, 504].map((status): FaultCase => ({
     name: `HTTP ${status} x${burst}`,
     inject: faults({ kind: "status", status, count: burst }),
-    check: (run) => expect(run.counters.requests).toBe(events + burst),
+    check: (run) => expectRequests(run, events + burst),
   }));
   const outage = 60;
   return [
@@ -52,7 +62,7 @@ export function faultCases(events: number): FaultCase[] {
     {
       name: "429 with Retry-After: 1 x40",
       inject: faults({ kind: "rate_limit", count: 40, retryAfterSeconds: 1 }),
-      check: (run) => expect(run.counters.requests).toBe(events + 40),
+      check: (run) => expectRequests(run, events + 40),
     },
     {
       name: "hangs past the attempt timeout x32",
@@ -76,7 +86,7 @@ export function faultCases(events: number): FaultCase[] {
       check: (run) => {
         expect(run.counters.faultsServed.token_down).toBe(25);
         // Without a token nothing is sent: every webhook request was a delivery.
-        expect(run.counters.requests).toBe(events);
+        expectRequests(run, events);
         expect(run.drained.retrying).toBeGreaterThan(0);
       },
     },
@@ -86,7 +96,7 @@ export function faultCases(events: number): FaultCase[] {
       inject: (sandbox) => sandbox.control.throttle(5, 50),
       check: (run) => {
         expect(run.counters.throttled).toBeGreaterThan(0);
-        expect(run.counters.requests).toBe(events + run.counters.throttled);
+        expectRequests(run, events + run.counters.throttled);
       },
     },
     {
@@ -100,7 +110,7 @@ export function faultCases(events: number): FaultCase[] {
         DYNAMICS_MAX_RETRIES: "1",
       },
       check: (run) => {
-        expect(run.counters.requests).toBe(events + outage);
+        expectRequests(run, events + outage);
         // Shed: a round that sent a request took one of the outage's `outage` failures, so the
         // rounds beyond that which ended undelivered were refusals that never reached Dynamics.
         expect(run.drained.retrying).toBeGreaterThan(outage);
