@@ -291,6 +291,12 @@ const variables = {
     schema: int(1, 86_400),
     fallback: "120",
   },
+  SYNC_CPU_BUDGET_MS: {
+    doc:
+      "CPU budget of one sync-retry invocation (Supabase kills a request past 2 s of CPU); it stops claiming batches when the next would pass it.",
+    schema: int(1, 3_600_000),
+    fallback: "1500",
+  },
   SYNC_MAX_ROUNDS: {
     doc: "Dispatch rounds before an event is dead-lettered (failed).",
     schema: int(1, 1000),
@@ -428,6 +434,8 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     leaseSeconds: number;
+    /** CPU budget of one sync-retry invocation (SYNC_CPU_BUDGET_MS). */
+    cpuBudgetMs: number;
     /** What a failed round becomes (outbox/reschedule.ts). */
     policy: ReschedulePolicy;
     retention: { maxAgeDays: number; batchSize: number };
@@ -592,6 +600,7 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       batchSize: v.SYNC_BATCH_SIZE,
       concurrency: v.SYNC_CONCURRENCY,
       leaseSeconds: v.SYNC_LEASE_SECONDS,
+      cpuBudgetMs: v.SYNC_CPU_BUDGET_MS,
       policy: {
         maxRounds: v.SYNC_MAX_ROUNDS,
         rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS,
