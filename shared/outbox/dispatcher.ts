@@ -10,7 +10,7 @@ import {
   toJson,
   type WebhookPayloadV1,
 } from "../contract/payload.ts";
-import { outboundHeaders } from "../contract/signer.ts";
+import { createOutboundSigner } from "../contract/signer.ts";
 import type { EventType } from "../contract/vocabulary.ts";
 import { type AttemptTally, createAttemptTally } from "./attempt-summary.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
@@ -128,6 +128,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
   const { sql, log } = o;
+  const sign = createOutboundSigner(o.signingSecret);
 
   async function sendWebhook(
     eventType: EventType,
@@ -144,12 +145,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       body,
       budgetMs: opts.budgetMs,
       headers: ({ nowMs }) =>
-        outboundHeaders({
-          id: payload.eventId,
-          body,
-          secret: o.signingSecret,
-          timestampSeconds: Math.floor(nowMs / 1000),
-        }),
+        sign({ id: payload.eventId, body, timestampSeconds: Math.floor(nowMs / 1000) }),
       onAttempt: (a) => {
         attempts.push(a);
         // A failed attempt keeps its own line; successes are summarised per batch (dispatchDue),
