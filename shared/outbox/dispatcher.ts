@@ -265,7 +265,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       opts.cpuBudgetMs ?? o.cpu?.budgetMs ?? Infinity,
       o.batchSize,
     );
-    while (deadline - now() > claimFloorMs && !opts.signal?.aborted && cpu.nextBatchFits()) {
+    while (deadline - now() > claimFloorMs && !opts.signal?.aborted) {
+      const limit = cpu.nextBatchLimit();
+      if (limit === 0) break;
       // Paused meanwhile (by an operator, or by a 410 Gone of this very dispatch): send no more.
       if (counts.claimed > 0 && await deliveryPaused(sql, o.enabled)) {
         if (sweep) counts.held = await holdDueEvents(sql);
@@ -274,7 +276,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,
-        limit: o.batchSize,
+        limit,
         mentorId: opts.mentorId,
       });
       if (batch.length === 0) break;

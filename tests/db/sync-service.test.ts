@@ -124,12 +124,13 @@ describe("sync service rounds", () => {
       true,
       { meter: readingCpuMeter(() => cpuMs), budgetMs: 250, onSend: () => void (cpuMs += 10) },
     );
-    // Batch 1: 100 spent, 100 more fits in 250; batch 2: 200 spent, a third would end at 300.
-    expect(await service.dispatchDue()).toMatchObject({ claimed: 20, delivered: 20, cpuMs: 200 });
+    // Batch 1 (10 events): 100 spent, 10 ms per event, 15 with headroom: 10 more fit in the 150
+    // left; then 3 fit in the 50 left, then 1 in the 20 left; at 240 not one more.
+    expect(await service.dispatchDue()).toMatchObject({ claimed: 24, delivered: 24, cpuMs: 240 });
     const leased = await db.sql`
       select count(*)::int as n from public.sync_events where lease_owner is not null`;
     expect(leased[0].n).toBe(0);
-    expect(await service.dispatchDue()).toMatchObject({ claimed: 5, delivered: 5, cpuMs: 50 });
+    expect(await service.dispatchDue()).toMatchObject({ claimed: 1, delivered: 1, cpuMs: 10 });
     expect(new Set(sent).size).toBe(25);
     for (const mentorId of mentors) {
       expect((await eventRow(mentorId))[0].state).toBe("delivered");

@@ -20,40 +20,37 @@ describe("cpuAllowance", () => {
     expect(cpu.spentMs()).toBe(40);
   });
 
-  it("lets the first batch run, then keeps the dearest batch's cost free", () => {
+  it("claims a full first batch, then only what fits at the dearest per-event cost with headroom", () => {
     const clock = fakeClock(0);
     const cpu = cpuAllowance(readingCpuMeter(clock.read), 1000, 100);
-    expect(cpu.nextBatchFits()).toBe(true);
-    clock.spend(300);
-    cpu.batchDone(100, 0);
-    // 300 spent + 300 for the next batch <= 1000
-    expect(cpu.nextBatchFits()).toBe(true);
-    clock.spend(400);
-    cpu.batchDone(100, 300);
-    // 700 spent + 400 (the dearest) > 1000: a batch started now could end past the budget.
-    expect(cpu.nextBatchFits()).toBe(false);
+    expect(cpu.nextBatchLimit()).toBe(100);
+    clock.spend(200);
+    cpu.batchDone(100, 0); // 2 ms per event; with 1.5x headroom 3 ms
+    expect(cpu.nextBatchLimit()).toBe(100); // 800 left: 266 would fit, capped at the batch size
+    clock.spend(500);
+    cpu.batchDone(100, 200); // 5 ms per event now: the dearest, 7.5 ms with headroom
+    expect(cpu.nextBatchLimit()).toBe(40); // 300 left
+    clock.spend(295);
+    cpu.batchDone(40, 700); // 7.4 ms per event
+    expect(cpu.nextBatchLimit()).toBe(0); // 5 left: not one event at 11 ms
   });
 
-  it("scales a partial batch's per-event cost to a full batch", () => {
+  it("claims nothing once the budget is spent", () => {
     const clock = fakeClock(0);
-    const cpu = cpuAllowance(readingCpuMeter(clock.read), 1000, 100);
+    const cpu = cpuAllowance(readingCpuMeter(clock.read), 100, 10);
     clock.spend(100);
-    cpu.batchDone(20, 0); // 5 ms per event: a full batch of 100 would cost 500
-    expect(cpu.nextBatchFits()).toBe(true); // 100 + 500
-    clock.spend(450);
-    expect(cpu.nextBatchFits()).toBe(false); // 550 + 500
+    expect(cpu.nextBatchLimit()).toBe(0);
   });
 
   it("estimates from finished rounds where nothing can be read", () => {
     const meter = estimatingCpuMeter(2);
     const cpu = cpuAllowance(meter, 1000, 200);
-    const started = meter.usedMs();
-    cpu.batchDone(200, started);
+    cpu.batchDone(200, meter.usedMs());
     expect(meter.source).toBe("estimate");
     expect(cpu.spentMs()).toBe(400);
-    expect(cpu.nextBatchFits()).toBe(true); // 400 + 400
+    expect(cpu.nextBatchLimit()).toBe(200); // 600 left at 3 ms
     cpu.batchDone(200, meter.usedMs());
-    expect(cpu.nextBatchFits()).toBe(false); // 800 + 400
+    expect(cpu.nextBatchLimit()).toBe(66); // 200 left
   });
 });
 
