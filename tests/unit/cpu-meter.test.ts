@@ -22,23 +22,24 @@ describe("cpuAllowance", () => {
 
   it("claims a full first batch, then only what fits at the dearest per-event cost with headroom", () => {
     const clock = fakeClock(0);
+    // 1000 ms, of which the last 5 % is never claimed into: 950 usable.
     const cpu = cpuAllowance(readingCpuMeter(clock.read), 1000, 100);
     expect(cpu.nextBatchLimit()).toBe(100);
     clock.spend(200);
     cpu.batchDone(100, 0); // 2 ms per event; with 1.5x headroom 3 ms
-    expect(cpu.nextBatchLimit()).toBe(100); // 800 left: 266 would fit, capped at the batch size
+    expect(cpu.nextBatchLimit()).toBe(100); // 750 left: 250 would fit, capped at the batch size
     clock.spend(500);
     cpu.batchDone(100, 200); // 5 ms per event now: the dearest, 7.5 ms with headroom
-    expect(cpu.nextBatchLimit()).toBe(40); // 300 left
-    clock.spend(295);
-    cpu.batchDone(40, 700); // 7.4 ms per event
+    expect(cpu.nextBatchLimit()).toBe(33); // 250 left
+    clock.spend(245);
+    cpu.batchDone(33, 700); // 7.4 ms per event
     expect(cpu.nextBatchLimit()).toBe(0); // 5 left: not one event at 11 ms
   });
 
-  it("claims nothing once the budget is spent", () => {
+  it("claims nothing in the last 5 % of the budget", () => {
     const clock = fakeClock(0);
     const cpu = cpuAllowance(readingCpuMeter(clock.read), 100, 10);
-    clock.spend(100);
+    clock.spend(95);
     expect(cpu.nextBatchLimit()).toBe(0);
   });
 
@@ -48,9 +49,9 @@ describe("cpuAllowance", () => {
     cpu.batchDone(200, meter.usedMs());
     expect(meter.source).toBe("estimate");
     expect(cpu.spentMs()).toBe(400);
-    expect(cpu.nextBatchLimit()).toBe(200); // 600 left at 3 ms
-    cpu.batchDone(200, meter.usedMs());
-    expect(cpu.nextBatchLimit()).toBe(66); // 200 left
+    expect(cpu.nextBatchLimit()).toBe(183); // 550 left at 3 ms
+    cpu.batchDone(183, meter.usedMs());
+    expect(cpu.nextBatchLimit()).toBe(61); // 184 left
   });
 });
 
