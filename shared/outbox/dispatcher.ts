@@ -268,6 +268,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     while (deadline - now() > claimFloorMs && !opts.signal?.aborted) {
       const limit = cpu.nextBatchLimit();
       if (limit === 0) break;
+      // A batch's CPU includes its pause check and claim: costs that do not shrink with its size.
+      const batchCpuStarted = meter.usedMs();
       // Paused meanwhile (by an operator, or by a 410 Gone of this very dispatch): send no more.
       if (counts.claimed > 0 && await deliveryPaused(sql, o.enabled)) {
         if (sweep) counts.held = await holdDueEvents(sql);
@@ -282,7 +284,6 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       if (batch.length === 0) break;
       counts.claimed += batch.length;
       const batchStarted = now();
-      const batchCpuStarted = meter.usedMs();
       const tally: BatchTally = {
         refused: 0,
         attempts: createAttemptTally(),
