@@ -14,6 +14,8 @@ export interface CpuMeter {
   usedMs(): number;
   /** Rounds the dispatcher finished (what an estimating meter counts; a reading meter ignores it). */
   roundsFinished(n: number): void;
+  /** What a round costs, where that is known beforehand (an estimating meter's rate). */
+  readonly msPerRound?: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export function estimatingCpuMeter(msPerRound = ESTIMATED_CPU_MS_PER_ROUND): Cpu
   let rounds = 0;
   return {
     source: "estimate",
+    msPerRound,
     usedMs: () => rounds * msPerRound,
     roundsFinished: (n) => void (rounds += n),
   };
@@ -74,21 +77,22 @@ export interface CpuAllowance {
 const CLAIM_FLOOR_SHARE = 0.05;
 
 // Headroom over the dearest per-event cost seen: batches vary (a garbage collection, a slower
-// confirmation burst). Measured in bench scenario 7: without it one invocation in six ended at
-// 1,712 ms against a 1,500 ms budget.
+// confirmation burst). In bench scenario 7 under the inspector, keeping free just the dearest batch
+// let one invocation in six end at 1,712 ms against a 1,500 ms budget.
 const PER_EVENT_HEADROOM = 1.5;
 
 /**
  * The CPU side of one dispatch call. Each batch's per-event cost is measured (CPU of the batch over
  * the events it claimed); the next batch claims only as many events as fit in what is left of the
  * budget (less its last 5 %) at the dearest per-event cost seen, with headroom, so a batch started
- * under the budget finishes under it. The first batch claims a full SYNC_BATCH_SIZE: keep it well under the budget
- * (the bench reports CPU ms per delivery).
+ * under the budget finishes under it. The first batch claims a full SYNC_BATCH_SIZE unless the
+ * meter knows a round's cost beforehand: keep a batch well under the budget (the bench reports CPU
+ * ms per delivery).
  */
 export function cpuAllowance(meter: CpuMeter, budgetMs: number, batchSize: number): CpuAllowance {
   const start = meter.usedMs();
   const spentMs = () => meter.usedMs() - start;
-  let perEventMs = 0;
+  let perEventMs = meter.msPerRound ?? 0;
   return {
     spentMs,
     nextBatchLimit: () => {

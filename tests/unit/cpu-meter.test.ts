@@ -43,15 +43,14 @@ describe("cpuAllowance", () => {
     expect(cpu.nextBatchLimit()).toBe(0);
   });
 
-  it("estimates from finished rounds where nothing can be read", () => {
+  it("estimates from finished rounds where nothing can be read, sizing even the first batch", () => {
     const meter = estimatingCpuMeter(2);
-    const cpu = cpuAllowance(meter, 1000, 200);
-    cpu.batchDone(200, meter.usedMs());
+    const cpu = cpuAllowance(meter, 1000, 500);
+    expect(cpu.nextBatchLimit()).toBe(316); // 950 usable at 2 ms with 1.5x headroom
+    cpu.batchDone(316, meter.usedMs());
     expect(meter.source).toBe("estimate");
-    expect(cpu.spentMs()).toBe(400);
-    expect(cpu.nextBatchLimit()).toBe(183); // 550 left at 3 ms
-    cpu.batchDone(183, meter.usedMs());
-    expect(cpu.nextBatchLimit()).toBe(61); // 184 left
+    expect(cpu.spentMs()).toBe(632);
+    expect(cpu.nextBatchLimit()).toBe(106); // 318 left at 3 ms
   });
 });
 
