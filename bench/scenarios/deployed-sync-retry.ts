@@ -98,9 +98,8 @@ function freshSecrets(): Record<string, string> {
 }
 
 /**
- * Scenario 2's PGlite settings on both engines: at concurrency 64 / pool 8 the process peaked at
- * 157-163 MiB on Postgres (the V8 heap sizing itself to the allocation rate: RSS plateaus mid-run,
- * it does not grow per invocation), at 32 / 4 at 148 MiB, for the same CPU per delivery.
+ * Scenario 2's PGlite settings on both engines. The peak RSS hardly depends on them (Postgres:
+ * 157-163 MiB at 500 / 64 / 8, 148-154 at 500 / 32 / 4, 155 at 250 / 16 / 4) and plateaus mid-run.
  */
 const DEPLOYED_SETTINGS = {
   env: { SYNC_BATCH_SIZE: "500", SYNC_CONCURRENCY: "32", DB_POOL_MAX: "4" },
