@@ -2,6 +2,7 @@
 // call, then dispatch driven by parallel sync-retry calls (as pg_cron and the nudges would) until
 // the sandbox holds every removal or the time is up.
 import type { Stack } from "../local/stack.ts";
+import type { SyncRetryResult } from "../shared/contract/api.ts";
 import { peakRssMiB } from "./process-memory.ts";
 import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
 import { seedSyncedMentors } from "./seed.ts";
@@ -12,6 +13,10 @@ export interface MassDispatchOptions {
   dispatchers: number;
   timeoutMs: number;
   progress: ScenarioContext["progress"];
+  /** One sync-retry call returning how many events it claimed; default: the gateway's. */
+  sweep?: () => Promise<number>;
+  /** The process whose peak RSS is reported; default: the gateway. */
+  pid?: number;
 }
 
 export interface MassDispatchResult {
@@ -30,18 +35,26 @@ export interface MassDispatchResult {
   peakRssMiB: number | null;
 }
 
-/** One sync-retry call; returns how many events it claimed. */
-async function sweep(stack: Stack): Promise<number> {
-  const res = await fetch(`${stack.functionsUrl}/sync-retry`, {
+/** One POST to a sync-retry at `url`; returns its answer (claimed, cpuMs, ...). */
+export async function callSyncRetry(
+  url: string,
+  headers: Record<string, string>,
+): Promise<SyncRetryResult> {
+  const res = await fetch(url, {
     method: "POST",
-    headers: {
-      authorization: `Bearer ${stack.serviceRoleKey}`,
-      "content-type": "application/json",
-    },
+    headers: { ...headers, "content-type": "application/json" },
     body: "{}",
   });
   if (!res.ok) throw new Error(`sync-retry answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { claimed: number }).claimed;
+  return (await res.json()) as SyncRetryResult;
+}
+
+/** One sync-retry call through the gateway; returns how many events it claimed. */
+async function gatewaySweep(stack: Stack): Promise<number> {
+  const answer = await callSyncRetry(`${stack.functionsUrl}/sync-retry`, {
+    authorization: `Bearer ${stack.serviceRoleKey}`,
+  });
+  return answer.claimed;
 }
 
 export async function runMassDispatch(
@@ -60,7 +73,7 @@ export async function runMassDispatch(
   let done = false;
   const driver = async () => {
     while (!done && Date.now() < deadline) {
-      const claimed = await sweep(stack);
+      const claimed = await (o.sweep ? o.sweep() : gatewaySweep(stack));
       // Nothing due (the other dispatchers hold the leases): do not spin on the gateway.
       if (claimed === 0) await sleep(10);
     }
@@ -98,6 +111,6 @@ export async function runMassDispatch(
     deadLetters: failed,
     rescheduled,
     attemptOutcomes: outcomes.map((o) => `${o.outcome} ${o.n}`).join(", "),
-    peakRssMiB: await peakRssMiB(stack.gatewayPid),
+    peakRssMiB: await peakRssMiB(o.pid ?? stack.gatewayPid),
   };
 }

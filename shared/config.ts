@@ -210,6 +210,9 @@ const variables = z.object({
   SYNC_LEASE_SECONDS: int(1, 86_400).default(120).describe(
     "Lease on a claimed event; a crashed dispatcher's events are re-claimed after it.",
   ),
+  SYNC_CPU_BUDGET_MS: int(1, 3_600_000).default(1500).describe(
+    "CPU budget of one sync-retry invocation (Supabase kills a request past 2 s of CPU); it stops claiming batches when the next would pass it.",
+  ),
   SYNC_MAX_ROUNDS: int(1, 1000).default(8).describe(
     "Dispatch rounds before an event is dead-lettered (failed).",
   ),
@@ -319,6 +322,8 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     leaseSeconds: number;
+    /** CPU budget of one sync-retry invocation (SYNC_CPU_BUDGET_MS). */
+    cpuBudgetMs: number;
     /** What a failed round becomes (outbox/reschedule.ts). */
     policy: ReschedulePolicy;
     retention: { maxAgeDays: number; batchSize: number };
@@ -483,6 +488,7 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       batchSize: v.SYNC_BATCH_SIZE,
       concurrency: v.SYNC_CONCURRENCY,
       leaseSeconds: v.SYNC_LEASE_SECONDS,
+      cpuBudgetMs: v.SYNC_CPU_BUDGET_MS,
       policy: {
         maxRounds: v.SYNC_MAX_ROUNDS,
         rescheduleBaseSeconds: v.SYNC_RESCHEDULE_BASE_SECONDS,

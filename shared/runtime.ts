@@ -6,6 +6,7 @@ import { createSql, type Sql } from "./db.ts";
 import { createDynamicsClient, type DynamicsClient } from "./dynamics/dynamics-client.ts";
 import { type CallerVerifier, createCallerVerifier } from "./http/jwt.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { processCpuMeter } from "./outbox/cpu-meter.ts";
 import { createSyncService, type SyncService } from "./sync-service.ts";
 
 export interface Runtime {
@@ -69,6 +70,7 @@ export function syncServiceFor(
     concurrency: config.sync.concurrency,
     leaseSeconds: config.sync.leaseSeconds,
     budgetMs: config.dynamics.budgetMs,
+    cpu: { meter: processCpuMeter(), budgetMs: config.sync.cpuBudgetMs },
   });
 }
 

@@ -112,7 +112,8 @@ async function main(): Promise<void> {
   await listenForNudges(runtime.sql, waker.wake, log);
   log.info("dispatcher started", { idleMs, pid: Deno.pid });
   await runDispatcherLoop({
-    dispatch: (signal) => runtime.sync.dispatchDue({ signal }),
+    // No per-request CPU limit here: a round is bounded by wall-clock time and SIGTERM only.
+    dispatch: (signal) => runtime.sync.dispatchDue({ signal, cpuBudgetMs: Infinity }),
     log,
     signal: stop.signal,
     idleMs,

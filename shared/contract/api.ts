@@ -125,6 +125,12 @@ export const SyncRetryResult = z.object({
   /** Rounds whose result was not written: the lease had expired and another dispatcher took over. */
   lostLeases: Count,
   durationMs: z.number().min(0),
+  /**
+   * CPU ms the dispatch used, by the dispatcher's own meter (the process's CPU time under Deno; an
+   * estimate per delivery in Supabase's Edge Runtime, which offers no CPU reading). It stops
+   * claiming batches before SYNC_CPU_BUDGET_MS.
+   */
+  cpuMs: z.number().min(0),
 });
 export type SyncRetryResult = z.infer<typeof SyncRetryResult>;
 

@@ -10,10 +10,11 @@ import {
   toJson,
   type WebhookPayloadV1,
 } from "../contract/payload.ts";
-import { outboundHeaders } from "../contract/signer.ts";
+import { createOutboundSigner } from "../contract/signer.ts";
 import type { EventType } from "../contract/vocabulary.ts";
 import { type AttemptTally, createAttemptTally } from "./attempt-summary.ts";
 import { mapWithConcurrency } from "./concurrency.ts";
+import { cpuAllowance, type CpuMeter, readingCpuMeter } from "./cpu-meter.ts";
 import { finishFailedRound, type ReschedulePolicy } from "./reschedule.ts";
 import {
   claimDueEvents,
@@ -46,6 +47,11 @@ export interface DispatcherOptions {
   leaseSeconds: number;
   /** Wall-clock budget of one dispatch call (an edge function's limit, less a margin). */
   budgetMs: number;
+  /**
+   * CPU budget of one dispatch call (an edge function's CPU limit, less a margin), counted by
+   * `meter`. Without it a call is bounded by wall-clock time only.
+   */
+  cpu?: { meter: CpuMeter; budgetMs: number };
   now?: () => number;
   random?: () => number;
 }
@@ -58,12 +64,16 @@ export interface DispatchCounts {
   held: number;
   released: number;
   lostLeases: number;
+  /** CPU ms the call used by the dispatcher's own meter (0 without one). */
+  cpuMs: number;
 }
 
 export interface DispatchOptions {
   /** Only this mentor's events: a direct call, which leaves the pause hold/release to the sweep. */
   mentorId?: string;
   budgetMs?: number;
+  /** Overrides the CPU budget; Infinity for a caller with no per-request CPU limit (the worker). */
+  cpuBudgetMs?: number;
   /** Stop claiming new batches once aborted (a worker shutting down); claimed ones finish. */
   signal?: AbortSignal;
 }
@@ -90,6 +100,7 @@ const emptyCounts = (): DispatchCounts => ({
   held: 0,
   released: 0,
   lostLeases: 0,
+  cpuMs: 0,
 });
 
 // Leave this much of a lease unused, so a slow round never outlives the lease it writes under; a
@@ -101,6 +112,9 @@ const leaseBudgetMs = (leaseSeconds: number) =>
 // How long a finished round waits for others to be recorded with it: short against the exposure
 // window, long enough to gather the deliveries that finish together.
 const RECORD_DELAY_MS = 2;
+
+// Without a CPU budget the allowance reads a clock that never moves: every batch fits, cpuMs is 0.
+const UNMETERED = readingCpuMeter(() => 0);
 
 interface BatchTally {
   /** Rounds the client gave up on before sending anything. */
@@ -114,6 +128,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const now = o.now ?? Date.now;
   const random = o.random ?? Math.random;
   const { sql, log } = o;
+  const sign = createOutboundSigner(o.signingSecret);
 
   async function sendWebhook(
     eventType: EventType,
@@ -130,12 +145,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       body,
       budgetMs: opts.budgetMs,
       headers: ({ nowMs }) =>
-        outboundHeaders({
-          id: payload.eventId,
-          body,
-          secret: o.signingSecret,
-          timestampSeconds: Math.floor(nowMs / 1000),
-        }),
+        sign({ id: payload.eventId, body, timestampSeconds: Math.floor(nowMs / 1000) }),
       onAttempt: (a) => {
         attempts.push(a);
         // A failed attempt keeps its own line; successes are summarised per batch (dispatchDue),
@@ -249,7 +259,17 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const deadline = now() + budgetMs;
     // A batch claimed in the last moments of the budget could not be sent; leave it for the next call.
     const claimFloorMs = Math.min(5_000, budgetMs / 4);
+    const meter = o.cpu?.meter ?? UNMETERED;
+    const cpu = cpuAllowance(
+      meter,
+      opts.cpuBudgetMs ?? o.cpu?.budgetMs ?? Infinity,
+      o.batchSize,
+    );
     while (deadline - now() > claimFloorMs && !opts.signal?.aborted) {
+      const limit = cpu.nextBatchLimit();
+      if (limit === 0) break;
+      // A batch's CPU includes its pause check and claim: costs that do not shrink with its size.
+      const batchCpuStarted = meter.usedMs();
       // Paused meanwhile (by an operator, or by a 410 Gone of this very dispatch): send no more.
       if (counts.claimed > 0 && await deliveryPaused(sql, o.enabled)) {
         if (sweep) counts.held = await holdDueEvents(sql);
@@ -258,7 +278,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,
-        limit: o.batchSize,
+        limit,
         mentorId: opts.mentorId,
       });
       if (batch.length === 0) break;
@@ -283,17 +303,20 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         else batchCounts[state] += 1;
       }
       for (const [key, n] of Object.entries(batchCounts)) counts[key as keyof DispatchCounts] += n;
+      cpu.batchDone(batch.length, batchCpuStarted);
       log.info("dispatch batch", {
         claimed: batch.length,
         ...batchCounts,
         refused: tally.refused,
         ...tally.attempts.summary(),
         durationMs: now() - batchStarted,
+        cpuMs: Math.round(meter.usedMs() - batchCpuStarted),
       });
       // Nothing of this batch went out (breaker open, budget gone): claiming again now would only
       // spin on the same events; the next call picks them up.
       if (tally.refused === batch.length) break;
     }
+    counts.cpuMs = Math.round(cpu.spentMs());
     return counts;
   }
 

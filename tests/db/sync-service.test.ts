@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DynamicsClient, SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
+import { type CpuMeter, readingCpuMeter } from "../../shared/outbox/cpu-meter.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
@@ -21,11 +22,13 @@ function serviceAnswering(
   outcome: SendOutcome,
   now: () => number = Date.now,
   enabled = true,
+  cpu?: { meter: CpuMeter; budgetMs: number; onSend: () => void },
 ) {
   const sent: string[] = [];
   const client: DynamicsClient = {
     send: (request) => {
       sent.push(request.eventId);
+      cpu?.onSend();
       return Promise.resolve(outcome);
     },
     circuitState: () => null,
@@ -47,6 +50,7 @@ function serviceAnswering(
     concurrency: 2,
     leaseSeconds: 60,
     budgetMs: 30_000,
+    cpu,
     now,
     random: () => 0,
   });
@@ -107,6 +111,30 @@ describe("sync service rounds", () => {
     expect(late.sent).toEqual([]);
     const onTime = serviceAnswering({ ok: true, status: 204, attempts: 1 });
     expect(await onTime.service.dispatchDue()).toMatchObject({ claimed: 1, delivered: 1 });
+  });
+
+  it("stops claiming before its CPU budget, finishes what it claimed, and the next call carries on", async () => {
+    const mentors = [];
+    for (let i = 0; i < 25; i++) mentors.push((await createListedMentor(db.sql)).mentorId);
+    // Each send costs 10 ms of CPU on the fake clock: a batch of 10 costs 100.
+    let cpuMs = 7_000;
+    const { service, sent } = serviceAnswering(
+      { ok: true, status: 204, attempts: 1 },
+      Date.now,
+      true,
+      { meter: readingCpuMeter(() => cpuMs), budgetMs: 250, onSend: () => void (cpuMs += 10) },
+    );
+    // 237.5 of the 250 may be claimed into. Batch 1 (10 events): 100 spent, 10 ms per event, 15
+    // with headroom: 9 fit in the 137.5 left; then 3 in 47.5, then 1 in 17.5; at 230 not one more.
+    expect(await service.dispatchDue()).toMatchObject({ claimed: 23, delivered: 23, cpuMs: 230 });
+    const leased = await db.sql`
+      select count(*)::int as n from public.sync_events where lease_owner is not null`;
+    expect(leased[0].n).toBe(0);
+    expect(await service.dispatchDue()).toMatchObject({ claimed: 2, delivered: 2, cpuMs: 20 });
+    expect(new Set(sent).size).toBe(25);
+    for (const mentorId of mentors) {
+      expect((await eventRow(mentorId))[0].state).toBe("delivered");
+    }
   });
 
   it("leaves the pause hold and release of other mentors' events to the sweep", async () => {

@@ -14,6 +14,8 @@ const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
 
 export interface DeployedFunction {
   url: string;
+  /** The Deno process serving it (the bench reads its CPU time and peak RSS from /proc). */
+  pid: number;
   /** Everything the function printed (its JSON log lines), for assertions on logging. */
   output(): string;
   stop(): Promise<void>;
@@ -42,7 +44,13 @@ function registryTrust(): Record<string, string> {
 
 export async function startDeployedFunction(
   upload: Upload,
-  opts: { env: Record<string, string>; denoDir: string; readyTimeoutMs?: number },
+  opts: {
+    env: Record<string, string>;
+    denoDir: string;
+    readyTimeoutMs?: number;
+    /** Extra `deno run` flags (profiling: --cpu-prof). */
+    denoFlags?: string[];
+  },
 ): Promise<DeployedFunction> {
   const port = await freePort();
   const { entrypoint_path, import_map_path } = upload.metadata;
@@ -52,6 +60,7 @@ export async function startDeployedFunction(
       "run",
       "--allow-net",
       "--allow-env",
+      ...(opts.denoFlags ?? []),
       ...(import_map_path ? ["--config", import_map_path] : []),
       entrypoint_path,
     ],
@@ -94,5 +103,5 @@ export async function startDeployedFunction(
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { url, output: () => output, stop };
+  return { url, pid: child.pid!, output: () => output, stop };
 }

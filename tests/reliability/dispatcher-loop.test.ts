@@ -14,6 +14,7 @@ const counts = (claimed: number): DispatchCounts => ({
   held: 0,
   released: 0,
   lostLeases: 0,
+  cpuMs: 0,
 });
 
 /** Runs the loop over scripted rounds (a number = events claimed, an Error = a failed round). */

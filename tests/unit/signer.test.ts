@@ -2,7 +2,9 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import {
+  createOutboundSigner,
   createWebhookVerifier,
+  HLF_SIGNATURE_HEADER,
   outboundHeaders,
   SecretFormatError,
   sign,
@@ -335,5 +337,31 @@ describe("createWebhookVerifier", () => {
     } finally {
       importKey.mockRestore();
     }
+  });
+});
+
+describe("createOutboundSigner", () => {
+  it("signs each delivery under both schemes with the one key it imported", async () => {
+    const signer = createOutboundSigner(SECRET);
+    const opts = { secrets: [SECRET], nowSeconds: NOW, toleranceSeconds };
+    for (const id of [FIXED_EVENT_ID, crypto.randomUUID()]) {
+      const headers = await signer({ id, body: BODY, timestampSeconds: NOW });
+      expect(Object.keys(headers).sort()).toEqual(SIGNED_OUTBOUND_HEADERS);
+      expect(headers["Idempotency-Key"]).toBe(id);
+      expect(await verifyWebhook(BODY, new Headers(headers), opts)).toEqual({
+        ok: true,
+        scheme: "standard-webhooks",
+      });
+      const hlfOnly = new Headers({ [HLF_SIGNATURE_HEADER]: headers[HLF_SIGNATURE_HEADER] });
+      expect(await verifyWebhook(BODY, hlfOnly, opts)).toEqual({ ok: true, scheme: "hlf" });
+      expect(await verifyWebhook(BODY + " ", hlfOnly, opts)).toMatchObject({ ok: false });
+    }
+  });
+
+  it("refuses every delivery when the secret cannot be a key", async () => {
+    const signer = createOutboundSigner("whsec_!!");
+    const input = { id: FIXED_EVENT_ID, body: BODY, timestampSeconds: NOW };
+    await expect(signer(input)).rejects.toBeInstanceOf(SecretFormatError);
+    await expect(signer(input)).rejects.toBeInstanceOf(SecretFormatError);
   });
 });
