@@ -7,18 +7,16 @@
 // the cpuMs the function reports by its own meter. The smoke run skips the CLI (its bundling took
 // 1.6 s on an idle machine and 14 s under the other helpers' load) and runs the same entrypoint and
 // import map straight from the repository, the way deployed-function.ts runs an upload.
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   startManagementApiStandIn,
   type Upload,
 } from "../../tests/deploy/management-api-stand-in.ts";
-import { startDeployedFunction } from "../../tests/deploy/deployed-function.ts";
-import { deployFunctions, REPO_ROOT } from "../../tests/deploy/supabase-cli.ts";
-import type { Stack } from "../../local/stack.ts";
+import { deployFunctions } from "../../tests/deploy/supabase-cli.ts";
 import { startBenchStack } from "../bench-stack.ts";
+import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
 import { callSyncRetry, runMassDispatch } from "../mass-dispatch.ts";
 import { cpuTimeMs } from "../process-memory.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
@@ -33,26 +31,6 @@ const PROJECT_REF = "hlfdynamicssyncbench";
 const CPU_BUDGET_MS = 1500;
 /** Supabase's memory limit is 256 MB; the issue's target for this process. */
 const RSS_LIMIT_MIB = 150;
-// The npm packages the uploaded files name, fetched once from the registry and kept between runs
-// (a fresh DENO_DIR per run would spend most of a smoke run downloading).
-const DENO_DIR = join(REPO_ROOT, "node_modules", ".cache", "bench-deno-dir");
-
-/** What hosted Supabase injects plus the secrets an operator sets, from the bench stack's values. */
-function deployedEnv(stack: Stack, settings: Record<string, string>): Record<string, string> {
-  const operatorSet = Object.entries(stack.gatewayEnv).filter(([name, value]) =>
-    value !== undefined && /^DYNAMICS_/.test(name)
-  ) as [string, string][];
-  return {
-    SUPABASE_URL: stack.gatewayUrl,
-    SUPABASE_DB_URL: stack.databaseUrl,
-    SUPABASE_SECRET_KEYS: JSON.stringify({ default: stack.secretKey }),
-    ...Object.fromEntries(operatorSet),
-    ...settings,
-    SYNC_CPU_BUDGET_MS: String(CPU_BUDGET_MS),
-    LOG_LEVEL: "info",
-  };
-}
-
 async function deploySyncRetry(work: string) {
   const api = await startManagementApiStandIn({
     outDir: join(work, "uploads"),
@@ -70,31 +48,6 @@ async function deploySyncRetry(work: string) {
   } finally {
     await api.close();
   }
-}
-
-/** What the CLI uploads for sync-retry, named in place: its entrypoint and import map. */
-const fromRepository = (): Upload => ({
-  slug: "sync-retry",
-  metadata: {
-    entrypoint_path: "functions/sync-retry/index.ts",
-    import_map_path: "functions/deno.json",
-  },
-  files: [],
-  dir: REPO_ROOT,
-});
-
-/**
- * Fresh secrets for the stack and the function: a deployed function refuses the local profile's
- * published ones.
- */
-function freshSecrets(): Record<string, string> {
-  const secret = () => randomBytes(24).toString("base64url");
-  return {
-    SUPABASE_SECRET_KEYS: JSON.stringify({ default: `sb_secret_${secret()}` }),
-    DYNAMICS_CLIENT_SECRET: secret(),
-    DYNAMICS_SIGNING_SECRET: secret(),
-    DYNAMICS_INBOUND_SECRETS: secret(),
-  };
 }
 
 /**
@@ -127,14 +80,13 @@ export const deployedSyncRetry: Scenario = {
     const work = await mkdtemp(join(tmpdir(), "bench-deployed-"));
     try {
       const t0 = Date.now();
-      const upload = ctx.smoke ? fromRepository() : await deploySyncRetry(work);
+      const upload = ctx.smoke ? fromRepository("sync-retry") : await deploySyncRetry(work);
       const deployMs = Date.now() - t0;
-      await mkdir(DENO_DIR, { recursive: true });
       const t1 = Date.now();
-      const fn = await startDeployedFunction(upload, {
-        env: deployedEnv(bench.stack, settings.env),
-        denoDir: DENO_DIR,
-      });
+      const fn = await startInDeployedShape(
+        upload,
+        deployedEnv(bench.stack, { ...settings.env, SYNC_CPU_BUDGET_MS: String(CPU_BUDGET_MS) }),
+      );
       const bootMs = Date.now() - t1;
       const deployNote = ctx.smoke
         ? "run from the repository (smoke: no CLI)"

@@ -1,8 +1,11 @@
-// Scenario 4: signed inbound webhooks through `dynamics-webhook` (gateway, signature check,
-// validation, ledger insert and effect in one transaction) against a bare Deno handler doing only
-// the ledger insert, in the same run, at the same concurrency, on the same database.
+// Scenario 4: signed inbound webhooks through `dynamics-webhook` (signature check, validation, ledger
+// insert and effect in one statement) against a bare Deno handler doing only the ledger insert, in
+// the same run, at the same concurrency, on the same database. Both are a Deno process of their own
+// serving HTTP: the function runs in the deployed shape (bench/deployed.ts), as Supabase runs it,
+// not behind the local gateway, whose forwarding Supabase's own gateway does not charge to it.
 import { startBareServer } from "../bare-server.ts";
 import { startBenchStack } from "../bench-stack.ts";
+import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
 import { deliveryFeed, signedDeliveries } from "../inbound-deliveries.ts";
 import { type LoadResult, runLoad } from "../load.ts";
 import { atLeast, type Figure, figure, note } from "../results.ts";
@@ -27,11 +30,15 @@ export const inboundWebhooks: Scenario = {
     const pool = poolFor(ctx.adminUrl);
     const bench = await startBenchStack({
       adminUrl: ctx.adminUrl,
-      env: { DB_POOL_MAX: pool },
+      env: { ...freshSecrets(), DB_POOL_MAX: pool },
       scheduler: false,
     });
     const { stack } = bench;
     const bare = await startBareServer({ ...stack.gatewayEnv, DB_POOL_MAX: pool });
+    const product = await startInDeployedShape(
+      fromRepository("dynamics-webhook"),
+      deployedEnv(stack, { DB_POOL_MAX: pool }),
+    );
     try {
       const mentorIds = await seedSyncedMentors(stack.sql, 1_000);
       await stack.sql`analyze`;
@@ -51,7 +58,7 @@ export const inboundWebhooks: Scenario = {
               }),
             );
             const r = await runLoad({
-              url: target === "product" ? `${stack.functionsUrl}/dynamics-webhook` : bare.url,
+              url: target === "product" ? product.url : bare.url,
               method: "POST",
               connections: CONNECTIONS,
               durationSeconds,
@@ -90,11 +97,12 @@ export const inboundWebhooks: Scenario = {
         note(
           NAME,
           "settings",
-          `${CONNECTIONS} connections x ${durationSeconds} s per run, ${ROUNDS} interleaved rounds (medians), DB_POOL_MAX=${pool} for both`,
+          `${CONNECTIONS} connections x ${durationSeconds} s per run, ${ROUNDS} interleaved rounds (medians), DB_POOL_MAX=${pool} for both; the function in the deployed shape (its own process, no gateway)`,
         ),
       );
       return figures;
     } finally {
+      await product.stop();
       await bare.stop();
       await bench.close();
     }

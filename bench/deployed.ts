@@ -1,0 +1,66 @@
+// The deployed shape for the bench: a function runs as its own Deno process from its entrypoint and
+// the functions' import map (what the Supabase CLI uploads), with only the environment hosted
+// Supabase gives it plus the operator's secrets: no local gateway, no local profile.
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Upload } from "../tests/deploy/management-api-stand-in.ts";
+import { type DeployedFunction, startDeployedFunction } from "../tests/deploy/deployed-function.ts";
+import { REPO_ROOT } from "../tests/deploy/supabase-cli.ts";
+import type { Stack } from "../local/stack.ts";
+
+// The npm packages the uploaded files name, fetched once from the registry and kept between runs
+// (a fresh DENO_DIR per run would spend most of a smoke run downloading).
+const DENO_DIR = join(REPO_ROOT, "node_modules", ".cache", "bench-deno-dir");
+
+/**
+ * Fresh secrets for the stack and the function: a deployed function refuses the local profile's
+ * published ones.
+ */
+export function freshSecrets(): Record<string, string> {
+  const secret = () => randomBytes(24).toString("base64url");
+  return {
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: `sb_secret_${secret()}` }),
+    DYNAMICS_CLIENT_SECRET: secret(),
+    DYNAMICS_SIGNING_SECRET: secret(),
+    DYNAMICS_INBOUND_SECRETS: secret(),
+  };
+}
+
+/** What hosted Supabase injects plus the secrets an operator sets, from the bench stack's values. */
+export function deployedEnv(
+  stack: Stack,
+  settings: Record<string, string>,
+): Record<string, string> {
+  const operatorSet = Object.entries(stack.gatewayEnv).filter(([name, value]) =>
+    value !== undefined && /^DYNAMICS_/.test(name)
+  ) as [string, string][];
+  return {
+    SUPABASE_URL: stack.gatewayUrl,
+    SUPABASE_DB_URL: stack.databaseUrl,
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: stack.secretKey }),
+    ...Object.fromEntries(operatorSet),
+    LOG_LEVEL: "info",
+    ...settings,
+  };
+}
+
+/** What the CLI uploads for a function, named in place: its entrypoint and import map. */
+export const fromRepository = (slug: string): Upload => ({
+  slug,
+  metadata: {
+    entrypoint_path: `functions/${slug}/index.ts`,
+    import_map_path: "functions/deno.json",
+  },
+  files: [],
+  dir: REPO_ROOT,
+});
+
+/** Starts `upload` as its own process with `env`; the caller stops it. */
+export async function startInDeployedShape(
+  upload: Upload,
+  env: Record<string, string>,
+): Promise<DeployedFunction> {
+  await mkdir(DENO_DIR, { recursive: true });
+  return await startDeployedFunction(upload, { env, denoDir: DENO_DIR });
+}
