@@ -75,7 +75,7 @@ function badRequest(message: string): Response {
 
 export function handleListings(c: Context<SandboxEnv>, state: SandboxState, nowMs: number) {
   const waitMs = throttleWait(state, nowMs);
-  if (waitMs !== null) return throttled(state, waitMs, `${Math.ceil(waitMs / 1000)}`);
+  if (waitMs !== null) return throttled(state, waitMs);
   const credentialProblem = checkCredentials(c.req.raw.headers, state, nowMs);
   if (credentialProblem) {
     return dataverseError(401, DATAVERSE_CODES.unauthorized, `Unauthorized: ${credentialProblem}`, {

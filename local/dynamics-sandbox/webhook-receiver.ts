@@ -58,7 +58,7 @@ async function receive(
   }
   const nowMs = deps.now();
   const waitMs = throttleWait(state, nowMs);
-  if (waitMs !== null) return throttled(state, waitMs, `${Math.ceil(waitMs / 1000)}`);
+  if (waitMs !== null) return throttled(state, waitMs);
 
   const reject = (reason: string, response: Response) => {
     increment(state.counters.rejected, reason);
@@ -166,22 +166,27 @@ async function serveFault(
   }
 }
 
+/**
+ * A 429 as Dataverse sends it: Retry-After in whole seconds (by default, the wait rounded up), the
+ * request-count code, and the limit and window in the message.
+ */
 export function throttled(
   state: SandboxState,
   waitMs: number,
-  retryAfter: string,
+  retryAfter = String(Math.ceil(waitMs / 1000)),
   precise = true,
 ): Response {
   state.counters.throttled += 1;
   const headers: Record<string, string> = { "Retry-After": retryAfter };
   // Azure's millisecond hint, so clients need not round a short window up to whole seconds.
   if (precise) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
-  return dataverseError(
-    429,
-    DATAVERSE_CODES.throttled,
-    "Number of requests exceeded the limit over the time window.",
-    headers,
-  );
+  const limit = state.throttle;
+  const message = limit
+    ? `Number of requests exceeded the limit of ${limit.limit} over time window of ${
+      limit.windowMs / 1000
+    } seconds.`
+    : "Number of requests exceeded the limit over the time window.";
+  return dataverseError(429, DATAVERSE_CODES.throttled, message, headers);
 }
 
 export function checkCredentials(
