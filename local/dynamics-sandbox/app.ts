@@ -11,7 +11,7 @@ import { createState, type SandboxConfig, type SandboxState } from "./state.ts";
 import { INSPECTOR_HTML } from "./inspector.ts";
 import { handleListings, LISTINGS_PATH } from "./listings-collection.ts";
 import { handleTokenRequest, TOKEN_PATH } from "./token-endpoint.ts";
-import { rateLimitHeaders } from "./rate-limit-headers.ts";
+import { rateLimitHeaders } from "./service-protection.ts";
 import { handleWebhook, type SandboxEnv, WEBHOOK_PATH } from "./webhook-receiver.ts";
 
 export { CONTROL_PREFIX } from "./control.ts";

@@ -7,18 +7,17 @@ import { verifyWebhook } from "../../shared/contract/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
 import { beginDelivery, type DeliveryRecord, finishDelivery } from "./deliveries.ts";
 import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";
-import {
-  type AppliedEvent,
-  applyEvent,
-  increment,
-  type SandboxState,
-  throttleWait,
-} from "./state.ts";
+import { admit, throttled } from "./service-protection.ts";
+import { type AppliedEvent, applyEvent, increment, type SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
 
 export const WEBHOOK_PATH = "/api/data/v9.2/hlf_certificationwebhooks";
 
-export type SandboxEnv = { Bindings: Partial<HttpBindings> };
+export type SandboxEnv = {
+  Bindings: Partial<HttpBindings>;
+  /** The throttle window's count when this request was admitted (service-protection.ts). */
+  Variables: { admittedRemaining?: number };
+};
 
 export interface ReceiverDeps {
   state: SandboxState;
@@ -57,8 +56,8 @@ async function receive(
     if (answer) return answer;
   }
   const nowMs = deps.now();
-  const waitMs = throttleWait(state, nowMs);
-  if (waitMs !== null) return throttled(state, waitMs);
+  const refused = admit(c, state, nowMs);
+  if (refused) return refused;
 
   const reject = (reason: string, response: Response) => {
     increment(state.counters.rejected, reason);
@@ -164,29 +163,6 @@ async function serveFault(
     case "silent_loss":
       return null;
   }
-}
-
-/**
- * A 429 as Dataverse sends it: Retry-After in whole seconds (by default, the wait rounded up), the
- * request-count code, and the limit and window in the message.
- */
-export function throttled(
-  state: SandboxState,
-  waitMs: number,
-  retryAfter = String(Math.ceil(waitMs / 1000)),
-  precise = true,
-): Response {
-  state.counters.throttled += 1;
-  const headers: Record<string, string> = { "Retry-After": retryAfter };
-  // Azure's millisecond hint, so clients need not round a short window up to whole seconds.
-  if (precise) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
-  const limit = state.throttle;
-  const message = limit
-    ? `Number of requests exceeded the limit of ${limit.limit} over time window of ${
-      limit.windowMs / 1000
-    } seconds.`
-    : "Number of requests exceeded the limit over the time window.";
-  return dataverseError(429, DATAVERSE_CODES.throttled, message, headers);
 }
 
 export function checkCredentials(

@@ -167,12 +167,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         redirect: "manual",
       });
       const outcome = classifyStatus(response.status);
-      const hints = throttleHints(
-        response.status,
-        response.headers,
-        now(),
-        settings.retryAfterCapMs,
-      );
+      const hints = throttleHints(response.status, response.headers, now());
       if (outcome === "delivered") {
         const answered = { status: response.status, error: null, credentialRejected: false, hints };
         if (op.readBody) return { ...answered, text: await response.text() };
@@ -285,6 +280,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         return fail(deliveryFailure("permanent", "headers_failed", message));
       }
       attempts += 1;
+      permit.send();
       const startedMs = now();
       const result = await exchange(
         request,

@@ -19,19 +19,17 @@ function count(value: string | null): number | null {
   return Number(text);
 }
 
-/** The hints of one response; `retryAfterCapMs` bounds a 429's wait as it bounds a retry's. */
-export function throttleHints(
-  status: number,
-  headers: Headers,
-  nowMs: number,
-  retryAfterCapMs: number,
-): ThrottleHints {
+// A 429 stops every start for as long as it says (the server's word on when anything will be
+// accepted), up to an hour. DYNAMICS_RETRY_AFTER_CAP_MS still bounds one request's sleep before its
+// retry; a send whose budget cannot outlast the wait is refused before it goes out.
+const MAX_BLOCK_MS = 3_600_000;
+
+/** The hints of one response. */
+export function throttleHints(status: number, headers: Headers, nowMs: number): ThrottleHints {
   const burst = count(headers.get(BURST_REMAINING_HEADER));
   const time = count(headers.get(TIME_REMAINING_HEADER));
   // No execution time left stops requests as surely as no requests left.
   const remaining = time !== null && time <= 0 ? 0 : burst === null ? null : Math.floor(burst);
-  const retryAfterMs = status === 429
-    ? retryAfterFromHeaders(headers, nowMs, retryAfterCapMs)
-    : null;
+  const retryAfterMs = status === 429 ? retryAfterFromHeaders(headers, nowMs, MAX_BLOCK_MS) : null;
   return { remaining, retryAfterMs };
 }

@@ -1,25 +1,34 @@
 // One token bucket per Dynamics client (so per process), shared by every request it sends: webhook
-// sends, their in-request retries and the reconcile reader's GETs. The server fills it: every
-// response may say how many requests the current window still accepts, and a 429 says how long
-// nothing will be accepted. Requests start only while the last count, less what was started since,
-// is above zero; so the limit is kept, not found by being refused. Without such hints (a plain server)
-// it never holds a request back.
+// sends, their in-request retries and the reconcile reader's GETs. The server fills it: a response
+// may say how many requests the current window still accepts, and a 429 says how long nothing will
+// be. Requests start only while the last count, less what was started since, is above zero.
+//
+// It also learns the rate, so the limit is kept rather than found by being refused: the largest
+// count seen gives the window's size in requests, and the first 429 once that many were accepted
+// gives its length (its Retry-After ends when the oldest of them leaves the window). From then on,
+// when the window is spent, it knows when a place is sure to be free again: one window after the
+// answer to the oldest of the last `limit` requests it accepted (the server counted each before
+// answering it, and the length errs long, being measured from when the oldest was sent). Then one
+// request goes alone, and its count decides for the rest. Before it knows that, a spent window with
+// nothing in flight sends one request at once, and its answer (a count, or a 429's Retry-After)
+// decides. Without any hints (a plain server) it never holds a request back.
 //
 // Mechanism only: which headers carry the hints is rate-limit-headers.ts's business. Pure: the clock
 // and the sleep are injected. Written here, not taken from `limiter`, `bottleneck` or `p-throttle`:
-// those refill at a rate configured up front from their own clocks, while this bucket's level is
-// whatever the server last said, it must count the requests still in flight against it, and tests
-// drive it with a fake clock.
+// those refill at a rate configured up front from their own timers, while this bucket's level is what
+// the server last said, counts the requests in flight against it, and is driven by a fake clock.
 
 /** What one response told the bucket; null fields when the response did not say. */
 export interface ThrottleHints {
   /** Requests the server still accepts in its window, this one already counted. */
   remaining: number | null;
-  /** Nothing should start for this long (a 429's Retry-After). */
+  /** A 429: nothing should start for this long. */
   retryAfterMs: number | null;
 }
 
 export interface Permit {
+  /** The request goes out now (after credentials and signing); else the grant's time counts. */
+  send(): void;
   /** The request was answered (hints from its response) or failed without one (null). */
   settle(hints: ThrottleHints | null): void;
   /** The request was not sent after all: its place in the window is given back. */
@@ -28,19 +37,27 @@ export interface Permit {
 
 export type Acquired =
   | { ok: true; permit: Permit }
-  /** No permit before the deadline, or the caller aborted; `waitMs` when the wait is known. */
+  /** No permit by the deadline, or the caller aborted; `waitMs` when the wait is known. */
   | { ok: false; reason: "deadline" | "aborted"; waitMs: number | null };
 
 export interface ThrottleBucket {
   /** Waits, first come first served, for a permit to start one request by `deadlineMs`. */
   acquire(options: { deadlineMs: number; signal?: AbortSignal }): Promise<Acquired>;
-  /** For tests and logs: what the bucket believes now. */
-  snapshot(): { available: number; inFlight: number; waiting: number; blockedForMs: number };
+  /** What the bucket believes now (tests, logs). */
+  snapshot(): {
+    available: number;
+    inFlight: number;
+    waiting: number;
+    blockedForMs: number;
+    /** The window as learned so far. */
+    limit: number | null;
+    windowMs: number | null;
+  };
 }
 
 export interface ThrottleBucketDeps {
   now: () => number;
-  /** Resolves after `ms`, or early when `signal` aborts (the bucket cancels a wake-up it no longer needs). */
+  /** Resolves after `ms`, or early when `signal` aborts (a wake-up the bucket no longer needs). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -55,43 +72,86 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
   const { now } = deps;
   /** Permits handed out so far; a permit's ticket is the value after its own. */
   let issued = 0;
-  let inFlight = 0;
-  /** The newest count the server gave, and the ticket of the request it answered. */
-  let known: { remaining: number; ticket: number } | null = null;
+  /** Tickets of the requests not yet answered. */
+  const inFlight = new Set<number>();
+  /** The newest count the server gave, the ticket of the request it answered, and when. */
+  let known: { remaining: number; ticket: number; atMs: number } | null = null;
   /** Tickets handed out after `known.ticket` whose request was not sent. */
   let cancelled = new Set<number>();
   let blockedUntil = 0;
+  /** The window as learned: its size in requests and its length. */
+  let limit: number | null = null;
+  let windowMs: number | null = null;
+  /** The last `limit` requests the server accepted (answered, not with a 429): sent and answered. */
+  const accepted: { sentMs: number; answeredMs: number }[] = [];
   const queue: Waiter[] = [];
   let wake: { atMs: number; stop: AbortController } | null = null;
 
   /** How many more requests may start now (Infinity while the server has not said). */
   function available(): number {
     if (known === null) return Number.POSITIVE_INFINITY;
-    // Requests started after the counted one may not have reached the server yet: count them too.
-    return known.remaining - (issued - known.ticket - cancelled.size);
+    // Requests started after the counted one may not have reached the server when it was counted,
+    // nor those started before it that are still unanswered (arrival order is not start order).
+    let uncounted = issued - known.ticket - cancelled.size;
+    for (const ticket of inFlight) if (ticket < known.ticket) uncounted += 1;
+    return known.remaining - uncounted;
+  }
+
+  /** When a spent window surely has a place again; null when the window is not learned yet. */
+  function surelyFreeAt(): number | null {
+    if (limit === null || windowMs === null || accepted.length < limit) return null;
+    // Of any `limit` requests in the window, the oldest was counted before the answer to the
+    // `limit`-th latest answered; it leaves the window one window after that at the latest.
+    return accepted[accepted.length - limit].answeredMs + windowMs;
+  }
+
+  function learn(ticket: number, sentMs: number, hints: ThrottleHints) {
+    const t = now();
+    if (hints.remaining !== null) {
+      limit = Math.max(limit ?? 0, hints.remaining + 1);
+      if (known === null || ticket >= known.ticket) {
+        known = { remaining: hints.remaining, ticket, atMs: t };
+        cancelled = new Set([...cancelled].filter((c) => c > ticket));
+      }
+    }
+    if (hints.retryAfterMs === null) {
+      // Only a server that counts needs its requests remembered.
+      if (limit === null) return;
+      accepted.push({ sentMs, answeredMs: t });
+      if (accepted.length > limit) accepted.splice(0, accepted.length - limit);
+      return;
+    }
+    blockedUntil = Math.max(blockedUntil, t + hints.retryAfterMs);
+    // The window is full of our last `limit` accepted requests; the oldest leaves when the
+    // Retry-After ends. Measured from the earliest of them to be sent, the length errs long.
+    if (limit !== null && accepted.length >= limit) {
+      let oldest = t;
+      for (let i = accepted.length - limit; i < accepted.length; i++) {
+        oldest = Math.min(oldest, accepted[i].sentMs);
+      }
+      windowMs = Math.max(windowMs ?? 0, t + hints.retryAfterMs - oldest);
+    }
   }
 
   function grant(): Permit {
     issued += 1;
-    inFlight += 1;
     const ticket = issued;
+    inFlight.add(ticket);
+    let sentMs = now();
     let done = false;
     const finish = () => {
       if (done) return false;
       done = true;
-      inFlight -= 1;
+      inFlight.delete(ticket);
       return true;
     };
     return {
+      send() {
+        sentMs = now();
+      },
       settle(hints) {
         if (!finish()) return;
-        if (hints?.remaining != null && (known === null || ticket >= known.ticket)) {
-          known = { remaining: hints.remaining, ticket };
-          cancelled = new Set([...cancelled].filter((t) => t > ticket));
-        }
-        if (hints?.retryAfterMs != null) {
-          blockedUntil = Math.max(blockedUntil, now() + hints.retryAfterMs);
-        }
+        if (hints) learn(ticket, sentMs, hints);
         pump();
       },
       cancel() {
@@ -120,9 +180,9 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
       }
     }
     while (queue.length > 0 && blockedForMs === 0) {
-      // The window is spent and no answer is on its way to say otherwise: one request goes alone,
-      // and its answer (a fresh count, or a 429's Retry-After) decides for the rest.
-      if (available() <= 0 && inFlight > 0) break;
+      // Spent: wait for an answer in flight, or until a place is sure to be free; then one request
+      // goes alone to get a fresh count.
+      if (available() <= 0 && (inFlight.size > 0 || (surelyFreeAt() ?? t) > t)) break;
       leave(queue.shift()!, { ok: true, permit: grant() });
     }
     scheduleWake(t);
@@ -130,8 +190,13 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
 
   function scheduleWake(t: number) {
     let atMs = Number.POSITIVE_INFINITY;
-    for (const waiter of queue) atMs = Math.min(atMs, waiter.deadlineMs);
-    if (queue.length > 0 && blockedUntil > t) atMs = Math.min(atMs, blockedUntil);
+    if (queue.length > 0) {
+      for (const waiter of queue) atMs = Math.min(atMs, waiter.deadlineMs);
+      if (blockedUntil > t) atMs = Math.min(atMs, blockedUntil);
+      else if (available() <= 0 && inFlight.size === 0) {
+        atMs = Math.min(atMs, surelyFreeAt() ?? atMs);
+      }
+    }
     if (wake && wake.atMs === atMs) return;
     wake?.stop.abort();
     wake = null;
@@ -166,9 +231,11 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
     },
     snapshot: () => ({
       available: available(),
-      inFlight,
+      inFlight: inFlight.size,
       waiting: queue.length,
       blockedForMs: Math.max(0, blockedUntil - now()),
+      limit,
+      windowMs,
     }),
   };
 }

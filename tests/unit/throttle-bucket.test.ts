@@ -117,54 +117,88 @@ describe("throttle bucket", () => {
     expect(t.granted()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it("against a window of 50: never more than it allows, one refusal a window, in arrival order", async () => {
+  it("against a sliding window of 50: learns it, then keeps it without a refusal", async () => {
     const t = setup();
-    // A Dataverse-like server: 50 requests per window, counted as they arrive (in grant order), each
-    // answer saying what was left when it arrived; the answers come back scrambled.
-    let window = 50;
+    // A Dataverse-like server: 50 requests in any 10 s, counted as they arrive (in grant order),
+    // each answer saying what was left when it arrived; the answers come back scrambled.
+    const accepted: number[] = [];
     const arrivals = new Map<number, ThrottleHints>();
     const answered: number[] = [];
     let refused = 0;
     const serveSome = () => {
       for (const id of t.granted().filter((id) => !arrivals.has(id))) {
-        if (window > 0) {
-          window -= 1;
-          arrivals.set(id, says(window));
+        const inWindow = accepted.filter((at) => at > t.clock.now() - 10_000);
+        if (inWindow.length < 50) {
+          accepted.push(t.clock.now());
+          arrivals.set(id, says(50 - inWindow.length - 1));
         } else {
           refused += 1;
-          arrivals.set(id, says(0, 10_000));
+          arrivals.set(id, says(0, inWindow[0] + 10_000 - t.clock.now()));
         }
       }
-      const open = t.granted().filter((id) => !answered.includes(id)).reverse();
-      for (const id of open) {
+      for (const id of t.granted().filter((id) => !answered.includes(id)).reverse()) {
         answered.push(id);
         t.permitOf(id).settle(arrivals.get(id)!);
+      }
+    };
+    const rounds = async () => {
+      for (let round = 0; round < 10; round++) {
+        serveSome();
+        await t.tick();
       }
     };
     t.acquire(1);
     await t.tick();
     serveSome();
     t.acquire(199);
-    for (let round = 0; round < 10; round++) {
-      await t.tick();
-      serveSome();
-    }
+    await rounds();
     // 50 accepted, then the one request that learned the Retry-After; the rest wait.
     expect(answered).toHaveLength(51);
     expect(refused).toBe(1);
-    expect(t.bucket.snapshot()).toMatchObject({ inFlight: 0, waiting: 149 });
-    window = 50;
+    expect(t.bucket.snapshot()).toMatchObject({
+      inFlight: 0,
+      waiting: 149,
+      limit: 50,
+      windowMs: 10_000,
+    });
+    // Each later window: 50 more as the places free, and no refusal.
     await t.clock.advance(10_000);
-    for (let round = 0; round < 10; round++) {
-      serveSome();
-      await t.tick();
-    }
-    // The next window alike: 50 more, and one refusal when it is spent.
-    expect(answered).toHaveLength(102);
-    expect(refused).toBe(2);
-    expect(t.bucket.snapshot()).toMatchObject({ inFlight: 0, waiting: 98 });
+    await rounds();
+    expect([answered.length, refused]).toEqual([101, 1]);
+    await t.clock.advance(9_999);
+    await rounds();
+    expect([answered.length, refused]).toEqual([101, 1]);
+    await t.clock.advance(1);
+    await rounds();
+    expect([answered.length, refused]).toEqual([151, 1]);
     // First come, first served: the grants follow arrival order.
-    expect(t.granted()).toEqual(Array.from({ length: 102 }, (_, i) => i));
+    expect(t.granted()).toEqual(Array.from({ length: 151 }, (_, i) => i));
+  });
+
+  it("paces a spread-out window as its places free, one by one", async () => {
+    const t = setup();
+    // Learned: 2 requests per 1 s (the first answer says 1 left; the 429 comes 1 s after the first).
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(0).settle(says(1));
+    await t.clock.advance(400);
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(1).settle(says(0));
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(2).settle(says(0, 600));
+    expect(t.bucket.snapshot()).toMatchObject({ limit: 2, windowMs: 1_000 });
+    t.acquire(3);
+    await t.clock.advance(599);
+    expect(t.granted()).toEqual([0, 1, 2]);
+    await t.clock.advance(1); // t = 1 s: request 0 has left
+    expect(t.granted()).toEqual([0, 1, 2, 3]);
+    t.permitOf(3).settle(says(0));
+    await t.clock.advance(399);
+    expect(t.granted()).toEqual([0, 1, 2, 3]);
+    await t.clock.advance(1); // t = 1.4 s: request 1 has left
+    expect(t.granted()).toEqual([0, 1, 2, 3, 4]);
   });
 
   it("answers every acquirer: refused at once when the wait outlasts its deadline", async () => {
@@ -241,23 +275,24 @@ describe("Dataverse's rate-limit headers", () => {
   const headers = (h: Record<string, string>) => new Headers(h);
 
   it("reads the request count, and a 429's Retry-After", () => {
-    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "5999" }), T0, 60_000))
+    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "5999" }), T0))
       .toEqual({ remaining: 5999, retryAfterMs: null });
-    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "1,234" }), T0, 60_000))
+    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "1,234" }), T0))
       .toEqual({ remaining: 1234, retryAfterMs: null });
     expect(
       throttleHints(
         429,
         headers({ [BURST_REMAINING_HEADER]: "0", "Retry-After": "7" }),
         T0,
-        60_000,
       ),
     ).toEqual({ remaining: 0, retryAfterMs: 7_000 });
-    // Capped as a retry's wait is.
-    expect(throttleHints(429, headers({ "Retry-After": "300" }), T0, 60_000))
-      .toEqual({ remaining: null, retryAfterMs: 60_000 });
+    // The server's word, up to an hour (a retry's own sleep is capped apart).
+    expect(throttleHints(429, headers({ "Retry-After": "300" }), T0))
+      .toEqual({ remaining: null, retryAfterMs: 300_000 });
+    expect(throttleHints(429, headers({ "Retry-After": "86400" }), T0))
+      .toEqual({ remaining: null, retryAfterMs: 3_600_000 });
     // Only a 429 stops everyone: a 503's Retry-After is that request's business.
-    expect(throttleHints(503, headers({ "Retry-After": "7" }), T0, 60_000))
+    expect(throttleHints(503, headers({ "Retry-After": "7" }), T0))
       .toEqual({ remaining: null, retryAfterMs: null });
   });
 
@@ -267,7 +302,6 @@ describe("Dataverse's rate-limit headers", () => {
         200,
         headers({ [BURST_REMAINING_HEADER]: "40", [TIME_REMAINING_HEADER]: "0.00" }),
         T0,
-        60_000,
       ),
     ).toEqual({ remaining: 0, retryAfterMs: null });
     expect(
@@ -275,12 +309,11 @@ describe("Dataverse's rate-limit headers", () => {
         200,
         headers({ [BURST_REMAINING_HEADER]: "40", [TIME_REMAINING_HEADER]: "1,199,987.50" }),
         T0,
-        60_000,
       ),
     ).toEqual({ remaining: 40, retryAfterMs: null });
-    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "-3" }), T0, 60_000))
+    expect(throttleHints(200, headers({ [BURST_REMAINING_HEADER]: "-3" }), T0))
       .toEqual({ remaining: null, retryAfterMs: null });
-    expect(throttleHints(200, headers({}), T0, 60_000)).toEqual({
+    expect(throttleHints(200, headers({}), T0)).toEqual({
       remaining: null,
       retryAfterMs: null,
     });
