@@ -4,8 +4,11 @@
 //   x-ms-ratelimit-burst-remaining-xrm-requests  requests still accepted in the window;
 //   x-ms-ratelimit-time-remaining-xrm-requests   execution time still allowed (a number, ms here);
 // and a 429 carries Retry-After. Microsoft calls the two counts a debugging aid, and they reset when
-// a request lands on another web server; the bucket therefore treats them as a ceiling to stay under,
-// and a 429 still corrects it. The policy half of the throttle (throttle-bucket.ts is the mechanism).
+// a request lands on another web server; the bucket therefore treats the request count as a ceiling
+// to stay under, and a 429 still corrects it. The execution time is not read: it depends on what
+// other clients of the same user do, and when it runs out Dataverse answers 429 with Retry-After,
+// which stops the bucket all the same. The policy half of the throttle (throttle-bucket.ts is the
+// mechanism).
 import { retryAfterFromHeaders } from "./retry-after.ts";
 import type { ThrottleHints } from "./throttle-bucket.ts";
 
@@ -27,9 +30,7 @@ const MAX_BLOCK_MS = 3_600_000;
 /** The hints of one response. */
 export function throttleHints(status: number, headers: Headers, nowMs: number): ThrottleHints {
   const burst = count(headers.get(BURST_REMAINING_HEADER));
-  const time = count(headers.get(TIME_REMAINING_HEADER));
-  // No execution time left stops requests as surely as no requests left.
-  const remaining = time !== null && time <= 0 ? 0 : burst === null ? null : Math.floor(burst);
+  const remaining = burst === null ? null : Math.floor(burst);
   const retryAfterMs = status === 429 ? retryAfterFromHeaders(headers, nowMs, MAX_BLOCK_MS) : null;
   return { remaining, retryAfterMs };
 }

@@ -171,12 +171,16 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
   function pump() {
     const t = now();
     const blockedForMs = Math.max(0, blockedUntil - t);
+    // Until when nothing will start, when that is known: a 429's wait, or a spent window's.
+    const spent = available() <= 0 && inFlight.size === 0;
+    const waitUntil = blockedForMs > 0 ? blockedUntil : spent ? surelyFreeAt() : null;
     // Whoever cannot be served by their deadline is told so now, wherever they stand in the queue.
     for (let i = queue.length - 1; i >= 0; i--) {
       const waiter = queue[i];
-      if (t >= waiter.deadlineMs || t + blockedForMs > waiter.deadlineMs) {
+      if (t >= waiter.deadlineMs || (waitUntil !== null && waitUntil > waiter.deadlineMs)) {
         queue.splice(i, 1);
-        leave(waiter, { ok: false, reason: "deadline", waitMs: blockedForMs || null });
+        const waitMs = waitUntil !== null && waitUntil > t ? waitUntil - t : null;
+        leave(waiter, { ok: false, reason: "deadline", waitMs });
       }
     }
     while (queue.length > 0 && blockedForMs === 0) {
