@@ -75,7 +75,7 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
   /** Tickets of the requests not yet answered. */
   const inFlight = new Set<number>();
   /** The newest count the server gave, the ticket of the request it answered, and when. */
-  let known: { remaining: number; ticket: number; atMs: number } | null = null;
+  let known: { remaining: number; ticket: number } | null = null;
   /** Tickets handed out after `known.ticket` whose request was not sent. */
   let cancelled = new Set<number>();
   let blockedUntil = 0;
@@ -89,12 +89,18 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
 
   /** How many more requests may start now (Infinity while the server has not said). */
   function available(): number {
-    if (known === null) return Number.POSITIVE_INFINITY;
+    return known === null
+      ? Number.POSITIVE_INFINITY
+      : level(known.remaining, known.ticket) + cancelled.size;
+  }
+
+  /** What a count given for request `ticket` leaves now. */
+  function level(remaining: number, ticket: number): number {
     // Requests started after the counted one may not have reached the server when it was counted,
     // nor those started before it that are still unanswered (arrival order is not start order).
-    let uncounted = issued - known.ticket - cancelled.size;
-    for (const ticket of inFlight) if (ticket < known.ticket) uncounted += 1;
-    return known.remaining - uncounted;
+    let uncounted = issued - ticket;
+    for (const other of inFlight) if (other < ticket) uncounted += 1;
+    return remaining - uncounted;
   }
 
   /** When a spent window surely has a place again; null when the window is not learned yet. */
@@ -105,12 +111,15 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
     return accepted[accepted.length - limit].answeredMs + windowMs;
   }
 
-  function learn(ticket: number, sentMs: number, hints: ThrottleHints) {
+  function learn(ticket: number, alone: boolean, sentMs: number, hints: ThrottleHints) {
     const t = now();
     if (hints.remaining !== null) {
       limit = Math.max(limit ?? 0, hints.remaining + 1);
-      if (known === null || ticket >= known.ticket) {
-        known = { remaining: hints.remaining, ticket, atMs: t };
+      // Answers overtake one another, so a count is believed when it allows less than the one held,
+      // or when its request was alone from start to answer (nothing can be missing from it).
+      const solo = alone && issued === ticket;
+      if (known === null || solo || level(hints.remaining, ticket) < available()) {
+        known = { remaining: hints.remaining, ticket };
         cancelled = new Set([...cancelled].filter((c) => c > ticket));
       }
     }
@@ -136,6 +145,7 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
   function grant(): Permit {
     issued += 1;
     const ticket = issued;
+    const alone = inFlight.size === 0;
     inFlight.add(ticket);
     let sentMs = now();
     let done = false;
@@ -151,7 +161,7 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
       },
       settle(hints) {
         if (!finish()) return;
-        if (hints) learn(ticket, sentMs, hints);
+        if (hints) learn(ticket, alone, sentMs, hints);
         pump();
       },
       cancel() {

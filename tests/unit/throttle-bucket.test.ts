@@ -72,10 +72,30 @@ describe("throttle bucket", () => {
     t.permitOf(1).settle(says(1));
     await t.tick();
     expect(t.granted()).toEqual([0, 1, 2]);
-    // The window slid meanwhile: 3 more.
+    // A higher count from a request that had company may have overtaken a lower one: not believed.
+    // Spent, nothing in flight: one request goes alone, and its count is.
     t.permitOf(2).settle(says(3));
     await t.tick();
+    expect(t.granted()).toEqual([0, 1, 2, 3]);
+    t.permitOf(3).settle(says(3));
+    await t.tick();
     expect(t.granted()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("believes the lower count when answers overtake each other", async () => {
+    const t = setup();
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(0).settle(says(10));
+    t.acquire(3);
+    await t.tick();
+    // Request 2 reached the server after request 3 and was answered first, with what 3 had left.
+    t.permitOf(2).settle(says(7));
+    t.permitOf(3).settle(says(8));
+    t.permitOf(1).settle(says(9));
+    // 7 are left; the bucket errs one low, never high: request 3 started after request 2, so it
+    // counts as not yet arrived when 2 was counted. Believing the last answer (9) would allow 9.
+    expect(t.bucket.snapshot().available).toBe(6);
   });
 
   it("ignores a count older than the one it has", async () => {
