@@ -74,6 +74,11 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
   let issued = 0;
   /** Tickets of the requests not yet answered. */
   const inFlight = new Set<number>();
+  /**
+   * Tickets of requests that got no answer (timed out, connection lost): the server may have counted
+   * them at any time, so each stays uncounted until a request alone from start to answer is counted.
+   */
+  const lost = new Set<number>();
   /** The newest count the server gave, the ticket of the request it answered, and when. */
   let known: { remaining: number; ticket: number } | null = null;
   /** Tickets handed out after `known.ticket` whose request was not sent. */
@@ -100,6 +105,7 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
     // nor those started before it that are still unanswered (arrival order is not start order).
     let uncounted = issued - ticket;
     for (const other of inFlight) if (other < ticket) uncounted += 1;
+    for (const other of lost) if (other < ticket) uncounted += 1;
     return remaining - uncounted;
   }
 
@@ -122,15 +128,21 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
         known = { remaining: hints.remaining, ticket };
         cancelled = new Set([...cancelled].filter((c) => c > ticket));
       }
+      if (solo) lost.clear();
     }
-    if (hints.retryAfterMs === null) {
-      // Only a server that counts needs its requests remembered.
-      if (limit === null) return;
-      accepted.push({ sentMs, answeredMs: t });
-      if (accepted.length > limit) accepted.splice(0, accepted.length - limit);
-      return;
-    }
-    blockedUntil = Math.max(blockedUntil, t + hints.retryAfterMs);
+    if (hints.retryAfterMs === null) remember(sentMs, t);
+    else block(t, hints.retryAfterMs);
+  }
+
+  /** A request the server may have admitted; only a server that counts needs them remembered. */
+  function remember(sentMs: number, answeredMs: number) {
+    if (limit === null) return;
+    accepted.push({ sentMs, answeredMs });
+    if (accepted.length > limit) accepted.splice(0, accepted.length - limit);
+  }
+
+  function block(t: number, retryAfterMs: number) {
+    blockedUntil = Math.max(blockedUntil, t + retryAfterMs);
     // The window is full of our last `limit` accepted requests; the oldest leaves when the
     // Retry-After ends. Measured from the earliest of them to be sent, the length errs long.
     if (limit !== null && accepted.length >= limit) {
@@ -138,7 +150,7 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
       for (let i = accepted.length - limit; i < accepted.length; i++) {
         oldest = Math.min(oldest, accepted[i].sentMs);
       }
-      windowMs = Math.max(windowMs ?? 0, t + hints.retryAfterMs - oldest);
+      windowMs = Math.max(windowMs ?? 0, t + retryAfterMs - oldest);
     }
   }
 
@@ -162,6 +174,11 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
       settle(hints) {
         if (!finish()) return;
         if (hints) learn(ticket, alone, sentMs, hints);
+        else if (limit !== null) {
+          // Taken, as far as we know: admitted, in the window until one window after now.
+          lost.add(ticket);
+          remember(sentMs, now());
+        }
         pump();
       },
       cancel() {

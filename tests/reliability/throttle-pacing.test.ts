@@ -26,7 +26,10 @@ it(
     const { db, sandbox } = fixture;
     const mentorIds = await seedMentorsWithPendingEvents(db.sql, EVENTS);
     await sandbox.control.throttle(LIMIT, WINDOW_MS);
-    const dispatcher = createDispatcher(dispatchConfig(db.url, sandbox), db.sql, "pacing");
+    // A generous attempt timeout: on a loaded machine the 1 s of the fast settings times out
+    // requests the sandbox then admits, and an unanswered request's place is a guess.
+    const config = dispatchConfig(db.url, sandbox, { DYNAMICS_ATTEMPT_TIMEOUT_MS: "10000" });
+    const dispatcher = createDispatcher(config, db.sql, "pacing");
     const drained = await drain(db.sql, [dispatcher], { timeoutMs: 60_000 });
     const { requests, throttled, delivered, duplicates } = sandbox.state.counters;
     expect({

@@ -82,6 +82,19 @@ describe("throttle bucket", () => {
     expect(t.granted()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it("counts a request that got no answer as taken: the server may have admitted it", async () => {
+    const t = setup();
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(0).settle(says(5));
+    t.acquire(3);
+    await t.tick();
+    t.permitOf(1).settle(null); // timed out: it may reach the server after request 2 did
+    t.permitOf(2).settle(says(3));
+    // 3 left when request 2 was counted, less request 3 (in flight) and request 1 (unknown).
+    expect(t.bucket.snapshot()).toMatchObject({ available: 1, inFlight: 1 });
+  });
+
   it("believes the lower count when answers overtake each other", async () => {
     const t = setup();
     t.acquire(1);
