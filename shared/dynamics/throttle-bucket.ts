@@ -79,6 +79,8 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
    * them at any time, so each stays uncounted until a request alone from start to answer is counted.
    */
   const lost = new Set<number>();
+  /** Requests in flight that an earlier-started one was answered (or lost) during. */
+  const overtaken = new Set<number>();
   /** The newest count the server gave, the ticket of the request it answered, and when. */
   let known: { remaining: number; ticket: number } | null = null;
   /** Tickets handed out after `known.ticket` whose request was not sent. */
@@ -117,18 +119,24 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
     return accepted[accepted.length - limit].answeredMs + windowMs;
   }
 
-  function learn(ticket: number, alone: boolean, sentMs: number, hints: ThrottleHints) {
+  function learn(
+    flight: { ticket: number; alone: boolean; whole: boolean; sentMs: number },
+    hints: ThrottleHints,
+  ) {
+    const { ticket, sentMs } = flight;
     const t = now();
     if (hints.remaining !== null) {
       limit = Math.max(limit ?? 0, hints.remaining + 1);
-      // Answers overtake one another, so a count is believed when it allows less than the one held,
-      // or when its request was alone from start to answer (nothing can be missing from it).
-      const solo = alone && issued === ticket;
-      if (known === null || solo || level(hints.remaining, ticket) < available()) {
+      // Answers overtake one another: a request started earlier but counted later may be missing
+      // from this count. So a count is believed when no earlier request was answered while this
+      // one was in flight (each was counted before it, or is still in flight and subtracted), or
+      // when it allows less than the one held.
+      const newer = known === null || (flight.whole && ticket > known.ticket);
+      if (newer || level(hints.remaining, ticket) < available()) {
         known = { remaining: hints.remaining, ticket };
         cancelled = new Set([...cancelled].filter((c) => c > ticket));
       }
-      if (solo) lost.clear();
+      if (flight.alone && issued === ticket) lost.clear();
     }
     if (hints.retryAfterMs === null) remember(sentMs, t);
     else block(t, hints.retryAfterMs);
@@ -165,6 +173,8 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
       if (done) return false;
       done = true;
       inFlight.delete(ticket);
+      overtaken.delete(ticket);
+      for (const other of inFlight) if (other > ticket) overtaken.add(other);
       return true;
     };
     return {
@@ -172,8 +182,9 @@ export function createThrottleBucket(deps: ThrottleBucketDeps): ThrottleBucket {
         sentMs = now();
       },
       settle(hints) {
+        const whole = !overtaken.has(ticket);
         if (!finish()) return;
-        if (hints) learn(ticket, alone, sentMs, hints);
+        if (hints) learn({ ticket, alone, whole, sentMs }, hints);
         else if (limit !== null) {
           // Taken, as far as we know: admitted, in the window until one window after now.
           lost.add(ticket);

@@ -95,6 +95,20 @@ describe("throttle bucket", () => {
     expect(t.bucket.snapshot()).toMatchObject({ available: 1, inFlight: 1 });
   });
 
+  it("believes a higher count when no earlier request was answered during its flight", async () => {
+    const t = setup();
+    t.acquire(1);
+    await t.tick();
+    t.permitOf(0).settle(says(2));
+    t.acquire(4);
+    await t.tick();
+    expect(t.granted()).toEqual([0, 1, 2]);
+    // The window slid: 5 left when request 1 was counted, request 2 maybe not yet among them.
+    t.permitOf(1).settle(says(5));
+    await t.tick();
+    expect(t.granted()).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it("believes the lower count when answers overtake each other", async () => {
     const t = setup();
     t.acquire(1);
