@@ -1,4 +1,4 @@
-// Scenarios 3 and 7: a mass expiry against a Dataverse-style throttle (a sliding window admitting
+// Scenarios 3 and 8: a mass expiry against a Dataverse-style throttle (a sliding window admitting
 // `limit` requests per `windowMs`, 429 + Retry-After beyond it, the x-ms-ratelimit counts on every
 // answer). The figures: how close the makespan comes to the ideal events / rate, and the share of
 // requests answered 429 (the client should pace itself from the headers, not be refused).
@@ -6,7 +6,7 @@
 // 3: Dataverse's 6,000 requests / 5 min scaled to 200 / 5 s (40/s, 2,400 events: one minute), below
 // what the stack delivers unthrottled on the 2-core machine, so the throttle is what limits the run
 // (at 170/s it never engaged - see BENCHMARKS.md).
-// 7: Dataverse's ratio: 6,000 / 300 s scaled by 1/10 in both count and time, 600 per 30 s: 20/s as
+// 8: Dataverse's ratio: 6,000 / 300 s scaled by 1/10 in both count and time, 600 per 30 s: 20/s as
 // Dataverse allows, and a window far larger than the requests in flight (at most 128 here, as
 // Dataverse's 6,000 is to its 52 concurrent requests). 1,800 events span three windows; the first
 // window's allowance goes at once, so the run ends about two windows (a minute) after it starts.
@@ -93,7 +93,7 @@ export const throttledExpiry: Scenario = throttledScenario("3 throttled mass exp
   smoke: { count: 300, limit: 150, windowMs: 1_000 },
 });
 
-export const dataverseRatio: Scenario = throttledScenario("7 throttled at Dataverse's ratio", {
+export const dataverseRatio: Scenario = throttledScenario("8 throttled at Dataverse's ratio", {
   full: { count: 1_800, limit: 600, windowMs: 30_000 },
   smoke: { count: 450, limit: 150, windowMs: 1_500 },
 });
