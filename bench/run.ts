@@ -10,7 +10,7 @@ import type { Figure } from "./results.ts";
 import type { Scenario } from "./scenario.ts";
 import { exposureWindow } from "./scenarios/exposure-window.ts";
 import { massExpiry } from "./scenarios/mass-expiry.ts";
-import { throttledExpiry } from "./scenarios/throttled-expiry.ts";
+import { dataverseRatio, throttledExpiry } from "./scenarios/throttled-expiry.ts";
 import { inboundWebhooks } from "./scenarios/inbound-webhooks.ts";
 import { statusQueries } from "./scenarios/status-queries.ts";
 import { operations } from "./scenarios/operations.ts";
@@ -24,6 +24,7 @@ const SCENARIOS: Scenario[] = [
   statusQueries,
   operations,
   deployedSyncRetry,
+  dataverseRatio,
 ];
 const NAMES = SCENARIOS.map((s) => s.name);
 const BENCHMARKS = new URL("../BENCHMARKS.md", import.meta.url);

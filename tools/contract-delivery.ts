@@ -133,6 +133,14 @@ export function deliveryMarkdown(): string {
     `${round.backoffCapMs} ms (full jitter), or the \`Retry-After\` of a 429/503 (up to ` +
     `${formatDuration(round.retryAfterCapMs / 1000)}).`,
     "",
+    "**Pacing.** Every request of one process (sends, their retries, reconciliation reads) first " +
+    "takes a place in one shared throttle bucket. Dynamics' " +
+    "`x-ms-ratelimit-burst-remaining-xrm-requests` (the requests its window still admits) caps " +
+    "how many more may start, less those already sent; a 429's `Retry-After` stops every start " +
+    "until it has passed; and from the counts and the first 429 the bucket learns the window, " +
+    "so that it waits for a place to free instead of being refused. Without these headers " +
+    "nothing is held back.",
+    "",
     `**The round schedule** (defaults; \`SYNC_MAX_ROUNDS\`, \`SYNC_RESCHEDULE_BASE_SECONDS\`, ` +
     `\`SYNC_RESCHEDULE_CAP_SECONDS\`, \`SYNC_MAX_AGE_HOURS\` change it). After a failed round the ` +
     "event waits between half and all of the delay below (jittered), or what `Retry-After` " +
@@ -149,7 +157,7 @@ export function deliveryMarkdown(): string {
     `The event is dead-lettered (state \`failed\`) after round ${policy.maxRounds}, or as soon ` +
     `as its next round would start more than ${policy.maxAgeHours} h after the event was ` +
     "written, whichever comes first. A round refused before anything was sent (circuit breaker " +
-    "open, no time left in the invocation) does not count.",
+    "open, no time left in the invocation, including to wait for the rate limit) does not count.",
   ];
   return lines.join("\n");
 }

@@ -11,6 +11,7 @@ import { createState, type SandboxConfig, type SandboxState } from "./state.ts";
 import { INSPECTOR_HTML } from "./inspector.ts";
 import { handleListings, LISTINGS_PATH } from "./listings-collection.ts";
 import { handleTokenRequest, TOKEN_PATH } from "./token-endpoint.ts";
+import { rateLimitHeaders } from "./service-protection.ts";
 import { handleWebhook, type SandboxEnv, WEBHOOK_PATH } from "./webhook-receiver.ts";
 
 export { CONTROL_PREFIX } from "./control.ts";
@@ -91,6 +92,8 @@ export function createSandboxApp(
     });
   }
   app.post(TOKEN_PATH, (c) => handleTokenRequest(c, state, now()));
+  app.use(WEBHOOK_PATH, rateLimitHeaders(state, now));
+  app.use(LISTINGS_PATH, rateLimitHeaders(state, now));
   app.post(WEBHOOK_PATH, (c) =>
     handleWebhook(c, {
       state,

@@ -7,7 +7,13 @@ import { jsonError } from "../../shared/http/http.ts";
 import { parseJsonWith } from "../../shared/contract/validation.ts";
 import { FaultList, targetOf } from "./faults.ts";
 import { Uuid } from "../../shared/contract/validation.ts";
-import { editListing, resetState, type SandboxConfig, type SandboxState } from "./state.ts";
+import {
+  createThrottle,
+  editListing,
+  resetState,
+  type SandboxConfig,
+  type SandboxState,
+} from "./state.ts";
 import type { SandboxEnv } from "./webhook-receiver.ts";
 
 export const CONTROL_PREFIX = "/__control";
@@ -69,7 +75,7 @@ export function controlRoutes(state: SandboxState, now: () => number): Hono<Sand
   control.post("/throttle", async (c) => {
     const parsed = parseJsonWith(ThrottleSpec, await c.req.text());
     if (!parsed.ok) return jsonError(c, 400, "invalid_throttle", "invalid throttle", parsed.issues);
-    state.throttle = { ...parsed.value, windowStart: now(), used: 0 };
+    state.throttle = createThrottle(parsed.value.limit, parsed.value.windowMs);
     return c.json({ throttle: parsed.value });
   });
   control.delete("/throttle", (c) => {

@@ -4,13 +4,9 @@
 // webhook receiver. Rows come in mentorId order, so a cursor is simply the last id served.
 import type { Context } from "hono";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
-import { type ListingRecord, type SandboxState, throttleWait } from "./state.ts";
-import {
-  checkCredentials,
-  type SandboxEnv,
-  throttled,
-  WWW_AUTHENTICATE,
-} from "./webhook-receiver.ts";
+import { admit } from "./service-protection.ts";
+import type { ListingRecord, SandboxState } from "./state.ts";
+import { checkCredentials, type SandboxEnv, WWW_AUTHENTICATE } from "./webhook-receiver.ts";
 
 export const LISTINGS_ENTITY_SET = "hlf_mentorlistings";
 export const LISTINGS_PATH = `/api/data/v9.2/${LISTINGS_ENTITY_SET}`;
@@ -74,8 +70,8 @@ function badRequest(message: string): Response {
 }
 
 export function handleListings(c: Context<SandboxEnv>, state: SandboxState, nowMs: number) {
-  const waitMs = throttleWait(state, nowMs);
-  if (waitMs !== null) return throttled(state, waitMs, `${Math.ceil(waitMs / 1000)}`);
+  const refused = admit(c, state, nowMs);
+  if (refused) return refused;
   const credentialProblem = checkCredentials(c.req.raw.headers, state, nowMs);
   if (credentialProblem) {
     return dataverseError(401, DATAVERSE_CODES.unauthorized, `Unauthorized: ${credentialProblem}`, {

@@ -68,11 +68,38 @@ export interface Counters {
   callbacks: { attempts: number; sent: number; failed: number };
 }
 
+/**
+ * Dataverse's service protection limits, scaled: at most `limit` requests, and `executionMs` of
+ * combined execution time, in any sliding window of `windowMs` (Dataverse: 6,000 requests and
+ * 1,200,000 ms per 300 s, per user and web server). The window slides as Dataverse's does: a request
+ * frees its place exactly `windowMs` after it was accepted, so a 429's Retry-After is the time until
+ * the oldest accepted request leaves the window. Refused requests take no place. Execution time is
+ * only reported (the sandbox answers in about a millisecond, so it never runs out first).
+ */
 export interface Throttle {
   limit: number;
   windowMs: number;
-  windowStart: number;
-  used: number;
+  executionMs: number;
+  /** When each request still in the window was accepted (epoch ms, oldest first). */
+  accepted: number[];
+  /** How long each request answered in the window took to handle, and when it ended. */
+  executions: { atMs: number; ms: number }[];
+  /** The sum of `executions`. */
+  executedMs: number;
+}
+
+/** Dataverse allows 1,200 s of execution per 300 s window: four times the window. */
+export const EXECUTION_PER_WINDOW = 4;
+
+export function createThrottle(limit: number, windowMs: number): Throttle {
+  return {
+    limit,
+    windowMs,
+    executionMs: EXECUTION_PER_WINDOW * windowMs,
+    accepted: [],
+    executions: [],
+    executedMs: 0,
+  };
 }
 
 export interface SandboxState {
@@ -203,17 +230,50 @@ export function editListing(
   return record;
 }
 
+/** Drops what has left the window ending at `nowMs`. */
+function slide(throttle: Throttle, nowMs: number): void {
+  const since = nowMs - throttle.windowMs;
+  let old = 0;
+  while (old < throttle.accepted.length && throttle.accepted[old] <= since) old += 1;
+  if (old > 0) throttle.accepted.splice(0, old);
+  old = 0;
+  while (old < throttle.executions.length && throttle.executions[old].atMs <= since) {
+    throttle.executedMs -= throttle.executions[old].ms;
+    old += 1;
+  }
+  if (old > 0) throttle.executions.splice(0, old);
+}
+
 /** Counts a request against the throttle window; the wait in ms when over the limit, else null. */
 export function throttleWait(state: SandboxState, nowMs: number): number | null {
   const throttle = state.throttle;
   if (!throttle) return null;
-  if (nowMs - throttle.windowStart >= throttle.windowMs) {
-    throttle.windowStart = nowMs;
-    throttle.used = 0;
-  }
-  if (throttle.used < throttle.limit) {
-    throttle.used += 1;
+  slide(throttle, nowMs);
+  if (throttle.accepted.length < throttle.limit) {
+    throttle.accepted.push(nowMs);
     return null;
   }
-  return throttle.windowStart + throttle.windowMs - nowMs;
+  return throttle.accepted[0] + throttle.windowMs - nowMs;
+}
+
+/** Records how long a request to a throttled endpoint took to handle. */
+export function recordExecution(state: SandboxState, nowMs: number, ms: number): void {
+  const throttle = state.throttle;
+  if (!throttle) return;
+  throttle.executions.push({ atMs: nowMs, ms });
+  throttle.executedMs += ms;
+}
+
+/** What the window still allows: Dataverse's two `x-ms-ratelimit-*` counts; null without a throttle. */
+export function throttleRemaining(
+  state: SandboxState,
+  nowMs: number,
+): { requests: number; executionMs: number } | null {
+  const throttle = state.throttle;
+  if (!throttle) return null;
+  slide(throttle, nowMs);
+  return {
+    requests: Math.max(0, throttle.limit - throttle.accepted.length),
+    executionMs: Math.max(0, throttle.executionMs - throttle.executedMs),
+  };
 }

@@ -7,18 +7,17 @@ import { verifyWebhook } from "../../shared/contract/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
 import { beginDelivery, type DeliveryRecord, finishDelivery } from "./deliveries.ts";
 import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";
-import {
-  type AppliedEvent,
-  applyEvent,
-  increment,
-  type SandboxState,
-  throttleWait,
-} from "./state.ts";
+import { admit, throttled } from "./service-protection.ts";
+import { type AppliedEvent, applyEvent, increment, type SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
 
 export const WEBHOOK_PATH = "/api/data/v9.2/hlf_certificationwebhooks";
 
-export type SandboxEnv = { Bindings: Partial<HttpBindings> };
+export type SandboxEnv = {
+  Bindings: Partial<HttpBindings>;
+  /** The throttle window's count when this request was admitted (service-protection.ts). */
+  Variables: { admittedRemaining?: number };
+};
 
 export interface ReceiverDeps {
   state: SandboxState;
@@ -57,8 +56,8 @@ async function receive(
     if (answer) return answer;
   }
   const nowMs = deps.now();
-  const waitMs = throttleWait(state, nowMs);
-  if (waitMs !== null) return throttled(state, waitMs, `${Math.ceil(waitMs / 1000)}`);
+  const refused = admit(c, state, nowMs);
+  if (refused) return refused;
 
   const reject = (reason: string, response: Response) => {
     increment(state.counters.rejected, reason);
@@ -164,24 +163,6 @@ async function serveFault(
     case "silent_loss":
       return null;
   }
-}
-
-export function throttled(
-  state: SandboxState,
-  waitMs: number,
-  retryAfter: string,
-  precise = true,
-): Response {
-  state.counters.throttled += 1;
-  const headers: Record<string, string> = { "Retry-After": retryAfter };
-  // Azure's millisecond hint, so clients need not round a short window up to whole seconds.
-  if (precise) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
-  return dataverseError(
-    429,
-    DATAVERSE_CODES.throttled,
-    "Number of requests exceeded the limit over the time window.",
-    headers,
-  );
 }
 
 export function checkCredentials(

@@ -16,7 +16,9 @@ import {
 } from "./classify.ts";
 import { createAuthProvider, type DynamicsAuthOptions } from "./dynamics-auth.ts";
 import { type DeliveryFailure, deliveryFailure, redact } from "./errors.ts";
+import { throttleHints } from "./rate-limit-headers.ts";
 import { retryAfterFromHeaders } from "./retry-after.ts";
+import { createThrottleBucket, type ThrottleHints } from "./throttle-bucket.ts";
 import { readAtMost } from "../read-at-most.ts";
 
 export interface DynamicsClientOptions {
@@ -39,7 +41,8 @@ export interface DynamicsClientOptions {
   secrets?: readonly string[];
   fetch?: typeof fetch;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** `signal` cancels a wake-up the throttle bucket no longer needs. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
 }
 
@@ -103,6 +106,8 @@ type Exchange = {
   status: number | null;
   error: DeliveryFailure | null;
   credentialRejected: boolean;
+  /** What the response said about the rate limit; null without a response. */
+  hints: ThrottleHints | null;
   /** The response body of a successful read. */
   text?: string;
 };
@@ -126,7 +131,7 @@ type OperationOutcome =
 export function createDynamicsClient(options: DynamicsClientOptions): DynamicsClient {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
   const settings = { minAttemptMs: MIN_ATTEMPT_MS, ...options.retry };
   const backoff = { baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs };
@@ -139,6 +144,8 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
   const breaker: CircuitBreaker | null = options.circuit === false
     ? null
     : createCircuitBreaker({ ...options.circuit, now });
+  // Every request of this client, sends, retries and reads alike, starts with a permit from here.
+  const bucket = createThrottleBucket({ now, sleep });
   const rejectedCode = options.auth.mode === "apikey" ? "api_key_rejected" : "token_rejected";
   const secrets = () => [...auth.secrets(), ...(options.secrets ?? [])];
 
@@ -160,24 +167,23 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
         redirect: "manual",
       });
       const outcome = classifyStatus(response.status);
+      const hints = throttleHints(response.status, response.headers, now());
       if (outcome === "delivered") {
-        if (op.readBody) {
-          const text = await response.text();
-          return { status: response.status, error: null, credentialRejected: false, text };
-        }
+        const answered = { status: response.status, error: null, credentialRejected: false, hints };
+        if (op.readBody) return { ...answered, text: await response.text() };
         await response.body?.cancel();
-        return { status: response.status, error: null, credentialRejected: false };
+        return answered;
       }
       const detail = redact(summarizeBody(await readSnippet(response)), secrets());
       const retryAfterMs = retryAfterFromHeaders(response.headers, now(), settings.retryAfterCapMs);
       const error = httpError(response.status, detail, retryAfterMs);
       if (outcome === "auth") error.code = rejectedCode;
-      return { status: response.status, error, credentialRejected: outcome === "auth" };
+      return { status: response.status, error, credentialRejected: outcome === "auth", hints };
     } catch (thrown) {
       const reason = callerSignal?.aborted ? "aborted" : timeout.aborted ? "timeout" : null;
       const error = fetchError(thrown, reason);
       error.message = redact(error.message, secrets());
-      return { status: null, error, credentialRejected: false };
+      return { status: null, error, credentialRejected: false, hints: null };
     }
   }
 
@@ -224,11 +230,28 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
     let lastError: DeliveryFailure | null = null;
     const fail = (error: DeliveryFailure): OperationOutcome => ({ ok: false, error, attempts });
 
+    const aborted = () =>
+      fail(deliveryFailure("retryable", "aborted", "request aborted by caller"));
+
     while (true) {
-      if (request.signal?.aborted) {
-        return fail(deliveryFailure("retryable", "aborted", "request aborted by caller"));
+      if (request.signal?.aborted) return aborted();
+      const acquired = await bucket.acquire({ deadlineMs: deadline, signal: request.signal });
+      if (!acquired.ok) {
+        if (acquired.reason === "aborted") return aborted();
+        // Refused locally, as by the breaker: nothing went out. The wait, when known, says when
+        // the window opens again.
+        return fail(
+          lastError ?? deliveryFailure(
+            "retryable",
+            "budget_exhausted",
+            "time budget exhausted waiting for Dynamics' rate limit",
+            { retryAfterMs: acquired.waitMs ?? undefined },
+          ),
+        );
       }
+      const { permit } = acquired;
       if (breaker && !breaker.tryAcquire()) {
+        permit.cancel();
         // Refused locally: no request went out, so there is no attempt to count or report (the
         // audit log must match what Dynamics saw).
         return fail(
@@ -240,6 +263,7 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
       const credential = await auth.authorize();
       const remainingMs = deadline - now();
       if (!credential.ok || remainingMs <= 0) {
+        permit.cancel();
         breaker?.release();
         if (!credential.ok) return fail(credential.error);
         return fail(
@@ -250,17 +274,20 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
       try {
         headers = await request.headers({ attempt: attempts + 1, nowMs: now() });
       } catch (error) {
+        permit.cancel();
         breaker?.release();
         const message = redact(`building request headers failed: ${error}`, secrets());
         return fail(deliveryFailure("permanent", "headers_failed", message));
       }
       attempts += 1;
+      permit.send();
       const startedMs = now();
       const result = await exchange(
         request,
         { ...headers, ...credential.headers },
         Math.min(attemptTimeoutMs, remainingMs),
       );
+      permit.settle(result.hints);
       updateBreaker(result);
       await report(request, recordOf(attempts, startedMs, result));
       if (!result.error) {
@@ -318,6 +345,19 @@ export function createDynamicsClient(options: DynamicsClientOptions): DynamicsCl
   }
 
   return { send, read, circuitState: () => breaker?.state() ?? null };
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** Signs of an outage (as opposed to Dynamics answering, even with 4xx or 429). */
