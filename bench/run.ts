@@ -14,6 +14,7 @@ import { throttledExpiry } from "./scenarios/throttled-expiry.ts";
 import { inboundWebhooks } from "./scenarios/inbound-webhooks.ts";
 import { statusQueries } from "./scenarios/status-queries.ts";
 import { operations } from "./scenarios/operations.ts";
+import { peerQueue } from "./scenarios/peer-queue.ts";
 
 const SCENARIOS: Scenario[] = [
   exposureWindow,
@@ -22,6 +23,7 @@ const SCENARIOS: Scenario[] = [
   inboundWebhooks,
   statusQueries,
   operations,
+  peerQueue,
 ];
 const NAMES = SCENARIOS.map((s) => s.name);
 const BENCHMARKS = new URL("../BENCHMARKS.md", import.meta.url);
