@@ -10,7 +10,8 @@ import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
 import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
-import { type PeerSettings, type RemovalJob, startPeer } from "../pgboss-peer.ts";
+import { forkPeer } from "../peer-process.ts";
+import type { PeerSettings, RemovalJob } from "../pgboss-peer.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
 import { type Scenario, type ScenarioContext, waitFor } from "../scenario.ts";
 import { summarize } from "../stats.ts";
@@ -25,8 +26,8 @@ const NAME = "7 peer queue";
  * overlapping; the pool is the product's DB_POOL_MAX.
  */
 export const PEER_SETTINGS: PeerSettings = {
-  workers: 8,
-  batchSize: 64,
+  workers: 4,
+  batchSize: 256,
   pollingIntervalSeconds: 0.5,
   poolMax: Number(dispatchSettings("postgres").env.DB_POOL_MAX),
   retry: { retryLimit: 5, retryDelay: 1, retryBackoff: true },
@@ -48,11 +49,6 @@ async function processCpuMs(pid: number): Promise<number | null> {
     return null;
   }
 }
-
-const ownCpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
 
 /** Exposure (ms) of each removal the sandbox applied among `eventIds` (all when null) since `since`. */
 function exposures(
@@ -82,10 +78,10 @@ export const peerQueue: Scenario = {
     const { stack } = bench;
     const sandbox = stack.sandbox!;
     const peerDatabase = `hlf_bench_peer_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    let stopPeer = async () => {};
+    let killPeer = () => {};
     try {
-      // The product: scenario 2's run, with the CPU its processes used on the way.
-      const productCpu = { gateway: await processCpuMs(stack.gatewayPid), bench: ownCpuMs() };
+      // The product: scenario 2's run, and the CPU its functions' process used on the way.
+      const gatewayCpuBefore = await processCpuMs(stack.gatewayPid);
       const product = await runMassDispatch(stack, {
         count,
         dispatchers: settings.dispatchers,
@@ -94,8 +90,7 @@ export const peerQueue: Scenario = {
       });
       await sandbox.idle();
       const gatewayCpuMs = (await processCpuMs(stack.gatewayPid) ?? NaN) -
-        (productCpu.gateway ?? NaN);
-      const productBenchCpuMs = ownCpuMs() - productCpu.bench;
+        (gatewayCpuBefore ?? NaN);
       const productExposure = summarize(exposures(sandbox, product.committedAt, 0, null));
       const productDelivered = count - product.undelivered;
 
@@ -106,13 +101,12 @@ export const peerQueue: Scenario = {
       >`select mentor_id, expires_at, renewal_history from public.certifications`;
       await withAdmin(adminUrl, (a) => a`create database ${a(peerDatabase)}`);
       const startupStarted = Date.now();
-      const peer = await startPeer({
+      const peer = await forkPeer({
         databaseUrl: databaseUrl(adminUrl, peerDatabase),
         outbound: configured(stack.config.outbound, "outbound"),
         settings: PEER_SETTINGS,
-        onError: (err) => ctx.progress(`peer error: ${String(err)}`),
-      });
-      stopPeer = () => peer.stop();
+      }, (message) => ctx.progress(`peer error: ${message}`));
+      killPeer = () => peer.kill();
       const startupMs = Date.now() - startupStarted;
       sandbox.state.config.callbackUrl = null;
       const occurredAt = new Date().toISOString();
@@ -126,19 +120,17 @@ export const peerQueue: Scenario = {
       const eventIds = new Set(jobs.map((j) => j.eventId));
       const firstEvent = sandbox.state.events.length;
       const duplicatesBefore = sandbox.state.counters.duplicates;
-      const peerCpuStart = ownCpuMs();
       ctx.progress(`peer: pg-boss started in ${startupMs} ms; enqueueing ${jobs.length} jobs`);
 
-      const t0 = Date.now();
-      await peer.enqueue(jobs);
-      const enqueuedAt = Date.now();
+      const { startedAt: t0, committedAt: enqueuedAt } = await peer.enqueue(jobs);
       const applied = () => {
         let n = 0;
         for (const id of eventIds) if (sandbox.state.seenEventIds.has(id)) n += 1;
         return n;
       };
       await waitFor(() => applied() === jobs.length, { timeoutMs, everyMs: 20 });
-      const peerCpuMs = ownCpuMs() - peerCpuStart;
+      const stopped = await peer.stop();
+      const peerCpuMs = stopped.cpuMs - peer.startedCpuMs;
       const peerTimes = exposures(sandbox, enqueuedAt, firstEvent, eventIds);
       const peerExposure = summarize(peerTimes);
       const peerDelivered = peerTimes.length;
@@ -158,15 +150,15 @@ export const peerQueue: Scenario = {
         figure(NAME, "peer: removals missing", count - peerDelivered, "", exactly(0)),
         figure(
           NAME,
-          "product: CPU ms per delivery",
-          (gatewayCpuMs + productBenchCpuMs) / productDelivered,
+          "product: sender CPU per delivery",
+          gatewayCpuMs / productDelivered,
           " ms",
         ),
-        figure(NAME, "peer: CPU ms per delivery", peerCpuMs / peerDelivered, " ms"),
+        figure(NAME, "peer: sender CPU per delivery", peerCpuMs / peerDelivered, " ms"),
         note(
           NAME,
           "peer: requests",
-          `${peer.counters.posts} POSTs, ${peer.counters.failedPosts} failed, ${
+          `${stopped.counters?.posts} POSTs, ${stopped.counters?.failedPosts} failed, ${
             sandbox.state.counters.duplicates - duplicatesBefore
           } duplicates`,
         ),
@@ -175,7 +167,7 @@ export const peerQueue: Scenario = {
         note(NAME, "peer settings", peerNote(PEER_SETTINGS)),
       ];
     } finally {
-      await stopPeer().catch(() => {});
+      killPeer();
       await withAdmin(adminUrl, (a) => a`drop database if exists ${a(peerDatabase)} with (force)`);
       await bench.close();
     }
