@@ -20,7 +20,10 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-async function withAdmin<T>(adminUrl: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  adminUrl: string,
+  fn: (sql: postgres.Sql) => Promise<T>,
+): Promise<T> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     return await fn(sql);
@@ -29,7 +32,7 @@ async function withAdmin<T>(adminUrl: string, fn: (sql: postgres.Sql) => Promise
   }
 }
 
-function databaseUrl(adminUrl: string, name: string): string {
+export function databaseUrl(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();

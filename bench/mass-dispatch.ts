@@ -21,6 +21,8 @@ export interface MassDispatchOptions {
 
 export interface MassDispatchResult {
   expired: number;
+  /** When the expire call returned, its transaction committed (epoch ms): exposure starts here. */
+  committedAt: number;
   /** From the expire call to the last removal the sandbox applied (ms). */
   makespanMs: number;
   /** Mentors the sandbox still lists when the run ended (done or timed out). */
@@ -69,6 +71,7 @@ export async function runMassDispatch(
   const t0 = Date.now();
   const [{ expired }] = await stack.sql<{ expired: number }[]>`
     select public.expire_due_certifications() as expired`;
+  const committedAt = Date.now();
   const deadline = t0 + o.timeoutMs;
   let done = false;
   const driver = async () => {
@@ -105,6 +108,7 @@ export async function runMassDispatch(
   const missing = mentors.filter((id) => sandbox.state.listings.get(id)?.listing !== "unlisted");
   return {
     expired,
+    committedAt,
     makespanMs: lastRemovalAt(sandbox, mentors) - t0,
     undelivered: missing.length,
     lost: missing.filter((id) => !stillQueued.has(id)).length,

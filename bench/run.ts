@@ -15,6 +15,7 @@ import { inboundWebhooks } from "./scenarios/inbound-webhooks.ts";
 import { statusQueries } from "./scenarios/status-queries.ts";
 import { operations } from "./scenarios/operations.ts";
 import { deployedSyncRetry } from "./scenarios/deployed-sync-retry.ts";
+import { peerQueue } from "./scenarios/peer-queue.ts";
 
 const SCENARIOS: Scenario[] = [
   exposureWindow,
@@ -25,6 +26,7 @@ const SCENARIOS: Scenario[] = [
   operations,
   deployedSyncRetry,
   dataverseRatio,
+  peerQueue,
 ];
 const NAMES = SCENARIOS.map((s) => s.name);
 const BENCHMARKS = new URL("../BENCHMARKS.md", import.meta.url);

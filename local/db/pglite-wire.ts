@@ -111,8 +111,11 @@ export async function startWireServer(opts: WireServerOptions): Promise<WireServ
         if (index < 0 || queue.length === 0) break;
         const [group] = queue.splice(index, 1);
         if (group.client.closed) continue;
+        // PGlite hands out views of one reused output buffer in its WASM memory, and a socket keeps
+        // what it cannot send at once by reference: without the copy a large result (100,000 rows)
+        // reached the client overwritten by its later chunks, and the client waited forever.
         const send = (data: Uint8Array) => {
-          if (!group.client.closed) group.client.socket.write(data);
+          if (!group.client.closed) group.client.socket.write(Buffer.from(data));
         };
         // Never inside a transaction: the session is pinned to its client until it ends.
         const handOver = !group.startup && holder !== group.client;

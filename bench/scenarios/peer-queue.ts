@@ -1,0 +1,172 @@
+// Scenario 7: the product against a peer in the same run. First scenario 2's workload (10,000 lapsed
+// certifications, one expire_due_certifications(), dispatch to the sandbox); then what a Node team
+// would build instead (bench/pgboss-peer.ts: pg-boss on the same Postgres, plain fetch) sends the
+// same 10,000 removals to the same sandbox. Throughput of each, their ratio, and the exposure of each
+// removal: from the commit that made it due (the expiry; the peer's enqueue) to the sandbox applying
+// it. Postgres only: pg-boss needs a server.
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { RenewalRecord } from "../../shared/contract/payload.ts";
+import { configured } from "../../shared/config.ts";
+import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";
+import { runMassDispatch } from "../mass-dispatch.ts";
+import { forkPeer } from "../peer-process.ts";
+import type { PeerSettings, RemovalJob } from "../pgboss-peer.ts";
+import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
+import { type Scenario, type ScenarioContext, waitFor } from "../scenario.ts";
+import { summarize } from "../stats.ts";
+import { dispatchSettings, settingsNote } from "./mass-expiry.ts";
+import type { SandboxHandle } from "../../local/stack.ts";
+
+const NAME = "9 peer queue";
+
+/**
+ * Found best on the 2-core machine (BENCHMARKS.md says what else was tried): with a batch done in
+ * less than the 0.5 s polling floor a worker idles out the rest, so several workers keep fetches
+ * overlapping; the pool is the product's DB_POOL_MAX.
+ */
+export const PEER_SETTINGS: PeerSettings = {
+  workers: 4,
+  batchSize: 256,
+  pollingIntervalSeconds: 0.5,
+  poolMax: Number(dispatchSettings("postgres").env.DB_POOL_MAX),
+  retry: { retryLimit: 5, retryDelay: 1, retryBackoff: true },
+};
+
+const peerNote = (s: PeerSettings) =>
+  `${s.workers} workers x batch ${s.batchSize} (POSTed at once), polling ${s.pollingIntervalSeconds} s, pool ${s.poolMax}; retry limit ${s.retry.retryLimit}, delay ${s.retry.retryDelay} s${
+    s.retry.retryBackoff ? " with backoff" : ""
+  }`;
+
+/** User + system CPU of another process so far (ms), from /proc; null where there is none. */
+async function processCpuMs(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Exposure (ms) of each removal the sandbox applied among `eventIds` (all when null) since `since`. */
+function exposures(
+  sandbox: SandboxHandle,
+  since: number,
+  from: number,
+  eventIds: ReadonlySet<string> | null,
+) {
+  return sandbox.state.events.slice(from)
+    .filter((e) =>
+      e.eventType === "certification.expired" && (eventIds === null || eventIds.has(e.eventId))
+    )
+    .map((e) => Date.parse(e.receivedAt) - since);
+}
+
+export const peerQueue: Scenario = {
+  name: NAME,
+  async run(ctx: ScenarioContext): Promise<Figure[]> {
+    if (!ctx.adminUrl) {
+      return [note(NAME, "skipped", "PGlite has no server for pg-boss to connect to")];
+    }
+    const adminUrl = ctx.adminUrl;
+    const count = ctx.smoke ? 300 : 10_000;
+    const timeoutMs = ctx.smoke ? 30_000 : 180_000;
+    const settings = dispatchSettings("postgres");
+    const bench = await startBenchStack({ adminUrl, env: settings.env });
+    const { stack } = bench;
+    const sandbox = stack.sandbox!;
+    const peerDatabase = `hlf_bench_peer_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    let killPeer = () => {};
+    try {
+      // The product: scenario 2's run, and the CPU its functions' process used on the way.
+      const gatewayCpuBefore = await processCpuMs(stack.gatewayPid);
+      const product = await runMassDispatch(stack, {
+        count,
+        dispatchers: settings.dispatchers,
+        timeoutMs,
+        progress: (line) => ctx.progress(`product: ${line}`),
+      });
+      await sandbox.idle();
+      const gatewayCpuMs = (await processCpuMs(stack.gatewayPid) ?? NaN) -
+        (gatewayCpuBefore ?? NaN);
+      const productExposure = summarize(exposures(sandbox, product.committedAt, 0, null));
+      const productDelivered = count - product.undelivered;
+
+      // The peer: same mentors, new event ids, the same sandbox (its confirmations off: the peer
+      // has nothing to receive them).
+      const rows = await stack.sql<
+        { mentor_id: string; expires_at: Date; renewal_history: RenewalRecord[] | null }[]
+      >`select mentor_id, expires_at, renewal_history from public.certifications`;
+      await withAdmin(adminUrl, (a) => a`create database ${a(peerDatabase)}`);
+      const startupStarted = Date.now();
+      const peer = await forkPeer({
+        databaseUrl: databaseUrl(adminUrl, peerDatabase),
+        outbound: configured(stack.config.outbound, "outbound"),
+        settings: PEER_SETTINGS,
+      }, (message) => ctx.progress(`peer error: ${message}`));
+      killPeer = () => peer.kill();
+      const startupMs = Date.now() - startupStarted;
+      sandbox.state.config.callbackUrl = null;
+      const occurredAt = new Date().toISOString();
+      const jobs: RemovalJob[] = rows.map((r) => ({
+        eventId: randomUUID(),
+        mentorId: r.mentor_id,
+        occurredAt,
+        expiryDate: r.expires_at.toISOString(),
+        renewalHistory: r.renewal_history ?? [],
+      }));
+      const eventIds = new Set(jobs.map((j) => j.eventId));
+      const firstEvent = sandbox.state.events.length;
+      ctx.progress(`peer: pg-boss started in ${startupMs} ms; enqueueing ${jobs.length} jobs`);
+
+      const { startedAt: t0, committedAt: enqueuedAt } = await peer.enqueue(jobs);
+      const applied = () => {
+        let n = 0;
+        for (const id of eventIds) if (sandbox.state.seenEventIds.has(id)) n += 1;
+        return n;
+      };
+      await waitFor(() => applied() === jobs.length, { timeoutMs, everyMs: 20 });
+      const stopped = await peer.stop();
+      const peerCpuMs = stopped.cpuMs - peer.startedCpuMs;
+      const peerTimes = exposures(sandbox, enqueuedAt, firstEvent, eventIds);
+      const peerExposure = summarize(peerTimes);
+      const peerDelivered = peerTimes.length;
+      const peerMakespanMs = peerDelivered ? Math.max(...peerTimes) + enqueuedAt - t0 : NaN;
+
+      const productRate = productDelivered / (product.makespanMs / 1000);
+      const peerRate = peerDelivered / (peerMakespanMs / 1000);
+      return [
+        figure(NAME, "product: deliveries/s", productRate, ""),
+        figure(NAME, "peer: deliveries/s", peerRate, ""),
+        figure(NAME, "product / peer", productRate / peerRate, "", atLeast(1)),
+        figure(NAME, "product: exposure p50", productExposure.p50, " ms"),
+        figure(NAME, "product: exposure p99", productExposure.p99, " ms"),
+        figure(NAME, "peer: exposure p50", peerExposure.p50, " ms"),
+        figure(NAME, "peer: exposure p99", peerExposure.p99, " ms"),
+        figure(NAME, "product: removals missing", product.undelivered, "", exactly(0)),
+        figure(NAME, "peer: removals missing", count - peerDelivered, "", exactly(0)),
+        figure(
+          NAME,
+          "product: sender CPU per delivery",
+          gatewayCpuMs / productDelivered,
+          " ms",
+        ),
+        figure(NAME, "peer: sender CPU per delivery", peerCpuMs / peerDelivered, " ms"),
+        note(
+          NAME,
+          "peer: requests",
+          `${stopped.counters?.posts} POSTs, ${stopped.counters?.failedPosts} failed`,
+        ),
+        figure(NAME, "peer: pg-boss start-up", startupMs, " ms"),
+        note(NAME, "product settings", `${product.expired} expired; ${settingsNote(settings)}`),
+        note(NAME, "peer settings", peerNote(PEER_SETTINGS)),
+      ];
+    } finally {
+      killPeer();
+      await withAdmin(adminUrl, (a) => a`drop database if exists ${a(peerDatabase)} with (force)`);
+      await bench.close();
+    }
+  },
+};
