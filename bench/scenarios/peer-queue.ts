@@ -1,4 +1,4 @@
-// Scenario 7: the product against a peer in the same run. First scenario 2's workload (10,000 lapsed
+// Scenario 9: the product against a peer in the same run. First scenario 2's workload (10,000 lapsed
 // certifications, one expire_due_certifications(), dispatch to the sandbox); then what a Node team
 // would build instead (bench/pgboss-peer.ts: pg-boss on the same Postgres, plain fetch) sends the
 // same 10,000 removals to the same sandbox. Throughput of each, their ratio, and the exposure of each
