@@ -34,7 +34,7 @@ export async function startLargeInstall(
         ((Date.now() - seedStarted) / 1000).toFixed(1)
       } s`,
     );
-    return { bench, size, data, durationSeconds: ctx.smoke ? 2 : 10 };
+    return { bench, size, data, durationSeconds: ctx.smoke ? 1 : 10 };
   } catch (error) {
     await bench.close();
     throw error;

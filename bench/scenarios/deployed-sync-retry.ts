@@ -10,10 +10,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  startManagementApiStandIn,
-  type Upload,
-} from "../../tests/deploy/management-api-stand-in.ts";
+import { startManagementApiStandIn } from "../../tests/deploy/management-api-stand-in.ts";
 import { deployFunctions } from "../../tests/deploy/supabase-cli.ts";
 import { startBenchStack } from "../bench-stack.ts";
 import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";

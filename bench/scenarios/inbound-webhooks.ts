@@ -17,7 +17,8 @@ type Target = "product" | "bare";
 
 const NAME = "4 inbound webhooks";
 const CONNECTIONS = 16;
-const ROUNDS = 3;
+// Interleaved rounds, medians reported; the smoke run only checks the scenario works (one round).
+const roundsFor = (smoke: boolean) => (smoke ? 1 : 3);
 // PGlite's wire server takes 16 clients: the gateway's pool, the bare handler's and the bench's own.
 const poolFor = (adminUrl: string | undefined) => (adminUrl ? "8" : "4");
 // More signed bodies than either target can take in the run: a reused body would be a duplicate.
@@ -27,6 +28,7 @@ export const inboundWebhooks: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
     const durationSeconds = ctx.smoke ? 1 : 5;
+    const rounds = roundsFor(ctx.smoke);
     const pool = poolFor(ctx.adminUrl);
     const bench = await startBenchStack({
       adminUrl: ctx.adminUrl,
@@ -47,7 +49,7 @@ export const inboundWebhooks: Scenario = {
         const label = duplicates ? "50% duplicates" : "unique";
         const runs: Record<Target, LoadResult[]> = { product: [], bare: [] };
         // Interleaved rounds, medians reported: the machine is shared, a single run is noise.
-        for (let round = 1; round <= ROUNDS; round++) {
+        for (let round = 1; round <= rounds; round++) {
           for (const target of ["product", "bare"] as const) {
             const feed = deliveryFeed(
               await signedDeliveries({
@@ -97,7 +99,7 @@ export const inboundWebhooks: Scenario = {
         note(
           NAME,
           "settings",
-          `${CONNECTIONS} connections x ${durationSeconds} s per run, ${ROUNDS} interleaved rounds (medians), DB_POOL_MAX=${pool} for both; the function in the deployed shape (its own process, no gateway)`,
+          `${CONNECTIONS} connections x ${durationSeconds} s per run, ${rounds} interleaved rounds (medians), DB_POOL_MAX=${pool} for both; the function in the deployed shape (its own process, no gateway)`,
         ),
       );
       return figures;

@@ -95,5 +95,5 @@ export const throttledExpiry: Scenario = throttledScenario("3 throttled mass exp
 
 export const dataverseRatio: Scenario = throttledScenario("8 throttled at Dataverse's ratio", {
   full: { count: 1_800, limit: 600, windowMs: 30_000 },
-  smoke: { count: 450, limit: 150, windowMs: 1_500 },
+  smoke: { count: 300, limit: 150, windowMs: 1_500 },
 });
