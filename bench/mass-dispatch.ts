@@ -3,7 +3,7 @@
 // the sandbox holds every removal or the time is up.
 import type { Stack } from "../local/stack.ts";
 import type { SyncRetryResult } from "../shared/contract/api.ts";
-import { peakRssMiB } from "./process-memory.ts";
+import { cpuTimeMs, peakRssMiB, postgresCpuMs } from "./process-memory.ts";
 import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
 import { seedSyncedMentors } from "./seed.ts";
 
@@ -35,7 +35,37 @@ export interface MassDispatchResult {
   /** HTTP attempts by outcome or error code, e.g. "delivered 10000, http_429 312". */
   attemptOutcomes: string;
   peakRssMiB: number | null;
+  /**
+   * CPU spent from the expire call to the end of the run (ms), by process: where a delivery's cost
+   * goes on a machine whose cores all of them share. Null where /proc is not available.
+   */
+  cpu: {
+    /** The functions' process (the gateway, or `pid`). */
+    functions: number | null;
+    /** This process: the sandbox, the load driver and, on PGlite, the database. */
+    bench: number;
+    /** Every process of the local Postgres server (null without one). */
+    postgres: number | null;
+  };
 }
+
+interface CpuSample {
+  functions: number | null;
+  bench: number;
+  postgres: number | null;
+}
+
+async function sampleCpu(pid: number): Promise<CpuSample> {
+  const { user, system } = process.cpuUsage();
+  return {
+    functions: await cpuTimeMs(pid),
+    bench: (user + system) / 1000,
+    postgres: await postgresCpuMs(),
+  };
+}
+
+const spent = (after: number | null, before: number | null) =>
+  after === null || before === null ? null : after - before;
 
 /** One POST to a sync-retry at `url`; returns its answer (claimed, cpuMs, ...). */
 export async function callSyncRetry(
@@ -68,6 +98,8 @@ export async function runMassDispatch(
   await stack.sql`analyze`;
   o.progress(`seeded ${o.count} lapsed certifications`);
 
+  const pid = o.pid ?? stack.gatewayPid;
+  const cpuBefore = await sampleCpu(pid);
   const t0 = Date.now();
   const [{ expired }] = await stack.sql<{ expired: number }[]>`
     select public.expire_due_certifications() as expired`;
@@ -94,6 +126,7 @@ export async function runMassDispatch(
   }
   done = true;
   await Promise.all(drivers);
+  const cpuAfter = await sampleCpu(pid);
   const [{ failed, rescheduled }] = await stack.sql<{ failed: number; rescheduled: number }[]>`
     select count(*) filter (where state = 'failed')::int as failed,
            count(*) filter (where rounds > 1)::int as rescheduled
@@ -115,6 +148,11 @@ export async function runMassDispatch(
     deadLetters: failed,
     rescheduled,
     attemptOutcomes: outcomes.map((o) => `${o.outcome} ${o.n}`).join(", "),
-    peakRssMiB: await peakRssMiB(o.pid ?? stack.gatewayPid),
+    peakRssMiB: await peakRssMiB(pid),
+    cpu: {
+      functions: spent(cpuAfter.functions, cpuBefore.functions),
+      bench: cpuAfter.bench - cpuBefore.bench,
+      postgres: spent(cpuAfter.postgres, cpuBefore.postgres),
+    },
   };
 }

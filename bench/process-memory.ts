@@ -1,6 +1,6 @@
 // Memory and CPU time of another process from /proc (Linux): VmHWM is the peak resident set size,
 // utime + stime of /proc/PID/stat the CPU time of all its threads.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 
 /** Peak RSS of `pid` in MiB, or null where /proc is not available. */
 export async function peakRssMiB(pid: number): Promise<number | null> {
@@ -16,15 +16,52 @@ export async function peakRssMiB(pid: number): Promise<number | null> {
 // /proc/PID/stat counts CPU time in clock ticks: USER_HZ, 100 on Linux whatever the kernel's HZ.
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system, every thread) `pid` has used so far, in ms; null without /proc. */
-export async function cpuTimeMs(pid: number): Promise<number | null> {
+interface ProcStat {
+  command: string;
+  /** utime + stime: this process, every thread (ms). */
+  ownMs: number;
+  /** cutime + cstime: its children that exited and were waited for (ms). */
+  childrenMs: number;
+}
+
+async function procStat(pid: number | string): Promise<ProcStat | null> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces, so split after its closing paren):
-    // state is field 3, utime and stime are fields 14 and 15.
+    // state is field 3, utime, stime, cutime and cstime are fields 14 to 17.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    const ms = (i: number) => (Number(fields[i]) * 1000) / TICKS_PER_SECOND;
+    return {
+      command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      ownMs: ms(11) + ms(12),
+      childrenMs: ms(13) + ms(14),
+    };
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system, every thread) `pid` has used so far, in ms; null without /proc. */
+export async function cpuTimeMs(pid: number): Promise<number | null> {
+  return (await procStat(pid))?.ownMs ?? null;
+}
+
+/**
+ * CPU time of the local Postgres server so far (ms): every live `postgres` process plus what the
+ * postmaster's exited children used (so a backend that closed mid-run still counts). Every
+ * database on the server counts: measure on a quiet machine. Null without /proc or a server.
+ */
+export async function postgresCpuMs(): Promise<number | null> {
+  let pids: string[];
+  try {
+    pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const stats = (await Promise.all(pids.map(procStat))).filter((s): s is ProcStat =>
+    s?.command === "postgres"
+  );
+  if (stats.length === 0) return null;
+  // Each process's exited children are counted by its parent: for Postgres, the postmaster.
+  return stats.reduce((sum, s) => sum + s.ownMs + s.childrenMs, 0);
 }
