@@ -32,10 +32,11 @@ export interface ManagementApiStandIn {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The request body as a Uint8Array over a plain ArrayBuffer, which fetch's BodyInit accepts. */
+async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
