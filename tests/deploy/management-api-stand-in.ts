@@ -32,11 +32,10 @@ export interface ManagementApiStandIn {
   close(): Promise<void>;
 }
 
-/** The request body as a Uint8Array over a plain ArrayBuffer, which fetch's BodyInit accepts. */
-async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new Uint8Array(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -62,7 +61,8 @@ export async function startManagementApiStandIn(
     const form = await new Request(url, {
       method: "POST",
       headers: { "content-type": req.headers["content-type"] ?? "" },
-      body: await readBody(req),
+      // A copy over a plain ArrayBuffer: BodyInit does not take a Buffer, whose memory may be shared.
+      body: new Uint8Array(await readBody(req)),
     }).formData();
     const dir = join(opts.outDir, slug);
     const files: string[] = [];
