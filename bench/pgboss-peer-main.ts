@@ -4,8 +4,15 @@
 import { type Peer, startPeer } from "./pgboss-peer.ts";
 import type { PeerReply, PeerRequest } from "./peer-process.ts";
 
+// send and disconnect exist only on a child forked with an IPC channel; fail at once otherwise.
+if (!process.send || !process.disconnect) {
+  throw new Error("bench/pgboss-peer-main.ts runs only as a child forked with an IPC channel");
+}
+const send = process.send.bind(process);
+const disconnect = process.disconnect.bind(process);
+
 let peer: Peer | null = null;
-const reply = (message: PeerReply) => process.send!(message);
+const reply = (message: PeerReply) => send(message);
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -28,7 +35,7 @@ process.on("message", async (message: PeerRequest) => {
       case "stop":
         await peer?.stop();
         reply({ type: "stopped", counters: peer?.counters ?? null, cpuMs: cpuMs() });
-        return process.disconnect();
+        return disconnect();
     }
   } catch (err) {
     reply({ type: "error", message: String(err), fatal: true });

@@ -28,7 +28,8 @@ export async function dartModels(sources: DartSources): Promise<string> {
     lang: "dart",
     rendererOptions: {
       "use-json-annotation": "true",
-      "null-safety": "true",
+      // No null-safety option: quicktype-core 26's Dart renderer always writes sound null-safe
+      // Dart (nullable types get their `?`); the old "null-safety" key was silently ignored.
       // Not "required-props": quicktype then drops the `?` of nullable fields.
       "final-props": "true",
       "part-name": "hlf_contract",

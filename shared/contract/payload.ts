@@ -70,13 +70,16 @@ export const WebhookPayloadV1 = z
   });
 export type WebhookPayloadV1 = z.infer<typeof WebhookPayloadV1>;
 
-/** A renewal record as stored in the database JSONB (snake_case). */
-export interface RenewalRecord {
+/**
+ * A renewal record as stored in the database JSONB (snake_case). A type alias, not an interface,
+ * so that it has the implicit index signature postgres.js's `sql.json` asks of a JSON object.
+ */
+export type RenewalRecord = {
   schema_version: number;
   issued_at: string;
   expires_at: string;
   renewed_by: string | null;
-}
+};
 
 export interface BuildPayloadInput {
   eventId: string;

@@ -3,11 +3,12 @@
 // brings back one line per attempt.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAttemptTally } from "../../shared/outbox/attempt-summary.ts";
-import type { AttemptRecord, DynamicsClient } from "../../shared/dynamics/dynamics-client.ts";
+import type { AttemptRecord } from "../../shared/dynamics/dynamics-client.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { fakeDynamicsClient } from "../support/fake-dynamics-client.ts";
 import { seedMentorsWithPendingEvents, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
@@ -40,7 +41,7 @@ function attempt(n: number, ok: boolean, durationMs: number): AttemptRecord {
 async function sweep(level: LogLevel, failing: number) {
   await seedMentorsWithPendingEvents(db.sql, EVENTS);
   let sent = 0;
-  const client: DynamicsClient = {
+  const client = fakeDynamicsClient({
     send: async (request) => {
       const ok = sent++ >= failing;
       await request.onAttempt?.(attempt(1, ok, 10 + sent));
@@ -50,8 +51,7 @@ async function sweep(level: LogLevel, failing: number) {
         attempts: 1,
       };
     },
-    circuitState: () => null,
-  };
+  });
   const lines: Record<string, unknown>[] = [];
   const service = createSyncService({
     sql: db.sql,

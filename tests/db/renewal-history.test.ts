@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const { schema_version: _, ...withoutVersion } = renewalRecord();
 
-const MALFORMED: Array<[string, unknown]> = [
+const MALFORMED: Array<[string, postgres.JSONValue]> = [
   ["not an array", renewalRecord()],
   ["an entry that is not an object", ["2025-01-01"]],
   ["missing schema_version", [withoutVersion]],

@@ -1,12 +1,13 @@
 // The sync service over the real schema with a scripted Dynamics client: what a round's outcome does
 // to the event (refusals, Retry-After, dead letters) without any HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { DynamicsClient, SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
+import type { SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type CpuMeter, readingCpuMeter } from "../../shared/outbox/cpu-meter.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { fakeDynamicsClient } from "../support/fake-dynamics-client.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
@@ -25,14 +26,13 @@ function serviceAnswering(
   cpu?: { meter: CpuMeter; budgetMs: number; onSend: () => void },
 ) {
   const sent: string[] = [];
-  const client: DynamicsClient = {
+  const client = fakeDynamicsClient({
     send: (request) => {
       sent.push(request.eventId);
       cpu?.onSend();
       return Promise.resolve(outcome);
     },
-    circuitState: () => null,
-  };
+  });
   const service = createSyncService({
     sql: db.sql,
     client,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { createListedMentor, createMentor } from "../support/factories.ts";
@@ -13,7 +14,7 @@ afterAll(async () => {
 });
 
 describe("cert_notification_log (inbound idempotency)", () => {
-  const record = (eventId: string, payload: object) =>
+  const record = (eventId: string, payload: postgres.JSONValue) =>
     db.sql`
     insert into public.cert_notification_log (event_id, event_type, payload, signature_scheme, status)
     values (${eventId}, 'listing.confirmed', ${db.sql.json(payload)}, 'hlf-sha256', 'applied')

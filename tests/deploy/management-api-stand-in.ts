@@ -61,7 +61,8 @@ export async function startManagementApiStandIn(
     const form = await new Request(url, {
       method: "POST",
       headers: { "content-type": req.headers["content-type"] ?? "" },
-      body: await readBody(req),
+      // A copy over a plain ArrayBuffer: BodyInit does not take a Buffer, whose memory may be shared.
+      body: new Uint8Array(await readBody(req)),
     }).formData();
     const dir = join(opts.outDir, slug);
     const files: string[] = [];

@@ -2,6 +2,7 @@
 // the gateway with the functions under Deno.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SyncStatusPage } from "../../shared/contract/api.ts";
 import { signatureHeaders } from "../../shared/contract/signer.ts";
 import {
   createChapter,
@@ -257,9 +258,9 @@ describe("sync-status", () => {
         headers: { authorization: `Bearer ${jwt}` },
       });
       expect(res.status).toBe(200);
-      const page = await res.json();
+      const page = SyncStatusPage.parse(await res.json());
       expect(page.items.length).toBeLessThanOrEqual(2);
-      seen.push(...page.items.map((i: { mentorId: string }) => i.mentorId));
+      seen.push(...page.items.map((i) => i.mentorId));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual([...mentors].sort());

@@ -46,7 +46,7 @@ describe("state-based events reach Dynamics", () => {
       lastEventType: "certification.renewed",
       expiryDate: expiresAt.toISOString(),
     });
-    expect(listing.renewalHistory[0]).toMatchObject({
+    expect(listing.renewalHistory?.[0]).toMatchObject({
       expiresAt: expiresAt.toISOString(),
       renewedBy: FIXED_COORDINATOR_ID,
     });
@@ -88,7 +88,7 @@ describe("state-based events reach Dynamics", () => {
     const eventId = await latestEventId(mentorId);
     const listing = await appliedEvent(mentorId, eventId);
     expect(listing).toMatchObject({ listing: "unlisted", lastEventType: "certification.expired" });
-    expect(listing.renewalHistory.map((e) => e.issuedAt)).toEqual(["2024-11-22T10:00:00.000Z"]);
+    expect(listing.renewalHistory?.map((e) => e.issuedAt)).toEqual(["2024-11-22T10:00:00.000Z"]);
 
     const issues = await t.db.sql`
       select kind, event_id, detail from public.sync_issues where mentor_id = ${mentorId}`;

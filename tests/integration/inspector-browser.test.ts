@@ -30,6 +30,20 @@ if (!haveChromium && !inCi) {
   );
 }
 
+// The callbacks given to page.$eval and page.waitForFunction run in the browser. This file is
+// type-checked without the DOM lib (a `reference lib="dom"` would apply to every file deno checks
+// with it), so the little of the DOM those callbacks touch is declared here, in this module only.
+interface BrowserInput {
+  value: string;
+}
+interface BrowserDetails {
+  open: boolean;
+}
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+};
+
 let sandbox: TestSandbox;
 let browser: Browser;
 let page: Page;
@@ -118,9 +132,9 @@ describe.skipIf(!haveChromium && !inCi)("sandbox inspector page (headless chromi
 
     // Queue a fault with the form.
     await page.select("#fault-kind", "status");
-    await page.$eval("#fault-status", (i) => (i as HTMLInputElement).value = "");
+    await page.$eval("#fault-status", (input: BrowserInput) => input.value = "");
     await page.type("#fault-status", "503");
-    await page.$eval("#fault-count", (i) => (i as HTMLInputElement).value = "");
+    await page.$eval("#fault-count", (input: BrowserInput) => input.value = "");
     await page.type("#fault-count", "2");
     await page.click("#fault-submit");
     await page.waitForFunction(() => document.querySelectorAll("#faults tbody tr").length === 1);
@@ -164,7 +178,7 @@ describe.skipIf(!haveChromium && !inCi)("sandbox inspector page (headless chromi
       `listing of ${unknown} set to listed`,
     );
 
-    await page.$eval("#deliveries details", (d) => (d as HTMLDetailsElement).open = true);
+    await page.$eval("#deliveries details", (details: BrowserDetails) => details.open = true);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "sandbox-inspector.png"), fullPage: true });
     expect(existsSync(join(ARTIFACTS, "sandbox-inspector.png"))).toBe(true);

@@ -123,6 +123,7 @@ describe.runIf(onPostgres)("a dispatcher that lost its leases mid-delivery, real
           state: "retrying" as const,
           nextAttemptAt: failedAt,
           error: "http_503: service unavailable",
+          code: "http_503",
           status: 503,
         },
       })),

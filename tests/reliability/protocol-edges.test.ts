@@ -40,7 +40,8 @@ function rawRequest(
         Buffer.byteLength(text.slice(end + 4)) >= Number(length[1]);
     };
     socket.on("data", (c) => {
-      chunks.push(c);
+      // Always a Buffer here (no setEncoding); the type also allows a string.
+      chunks.push(typeof c === "string" ? Buffer.from(c) : c);
       if (complete()) socket.destroy();
     });
     socket.on("error", reject);
@@ -57,7 +58,7 @@ function rawRequest(
         body: rest.join("\r\n\r\n"),
       });
     });
-    const all = { host: "127.0.0.1", connection: "close", ...headers };
+    const all: Record<string, string> = { host: "127.0.0.1", connection: "close", ...headers };
     if (body && !("content-length" in all)) all["content-length"] = String(Buffer.byteLength(body));
     socket.write(
       `${method} ${path} HTTP/1.1\r\n` +

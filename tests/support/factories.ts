@@ -88,15 +88,13 @@ export async function createCertification(
     status?: "active" | "expired" | "paused" | "revoked";
     issuedAt?: Date;
     expiresAt?: Date;
-    renewalHistory?: unknown;
+    renewalHistory?: postgres.JSONValue;
   },
 ): Promise<Row> {
   const [row] = await sql<Row[]>`
     insert into public.certifications (mentor_id, status, issued_at, expires_at, renewal_history)
     values (${o.mentorId}, ${o.status ?? "active"}, ${o.issuedAt ?? daysFromNow(-300)},
-            ${o.expiresAt ?? daysFromNow(65)}, ${
-    sql.json((o.renewalHistory ?? []) as postgres.JSONValue)
-  })
+            ${o.expiresAt ?? daysFromNow(65)}, ${sql.json(o.renewalHistory ?? [])})
     returning id`;
   return row;
 }

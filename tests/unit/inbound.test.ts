@@ -60,7 +60,8 @@ describe("parseInboundEvent", () => {
   it("accepts any 8-4-4-4-12 hex id, such as a Dataverse GUID, lowercased", () => {
     const dataverse = "7C4A6D2F-2E6B-EC11-8F8F-000D3A4B1C2D";
     const result = parse(listingConfirmed({ eventId: dataverse, inReplyTo: dataverse }));
-    expect(result.ok && [result.value.eventId, result.value.inReplyTo]).toEqual([
+    const confirmed = result.ok && result.value.eventType === "listing.confirmed" && result.value;
+    expect(confirmed && [confirmed.eventId, confirmed.inReplyTo]).toEqual([
       dataverse.toLowerCase(),
       dataverse.toLowerCase(),
     ]);
