@@ -40,7 +40,13 @@ it(
       requests,
     }).toEqual({
       problems: [],
-      audit: { events: EVENTS, delivered: EVENTS, superseded: 0, attemptRows: requests },
+      audit: {
+        events: EVENTS,
+        delivered: EVENTS,
+        superseded: 0,
+        attemptRows: requests,
+        timedOut: 0,
+      },
       deadLettered: 0,
       delivered: EVENTS,
       // An attempt that timed out after it was applied is sent again: a duplicate, not a loss.
