@@ -5,7 +5,7 @@
 // removal: from the commit that made it due (the expiry; the peer's enqueue) to the sandbox applying
 // it. Postgres only: pg-boss needs a server.
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { cpuTimeMs } from "../process-memory.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
 import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";
@@ -38,18 +38,6 @@ const peerNote = (s: PeerSettings) =>
     s.retry.retryBackoff ? " with backoff" : ""
   }`;
 
-/** User + system CPU of another process so far (ms), from /proc; null where there is none. */
-async function processCpuMs(pid: number): Promise<number | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
 /** Exposure (ms) of each removal the sandbox applied among `eventIds` (all when null) since `since`. */
 function exposures(
   sandbox: SandboxHandle,
@@ -81,7 +69,7 @@ export const peerQueue: Scenario = {
     let killPeer = () => {};
     try {
       // The product: scenario 2's run, and the CPU its functions' process used on the way.
-      const gatewayCpuBefore = await processCpuMs(stack.gatewayPid);
+      const gatewayCpuBefore = await cpuTimeMs(stack.gatewayPid);
       const product = await runMassDispatch(stack, {
         count,
         dispatchers: settings.dispatchers,
@@ -89,7 +77,7 @@ export const peerQueue: Scenario = {
         progress: (line) => ctx.progress(`product: ${line}`),
       });
       await sandbox.idle();
-      const gatewayCpuMs = (await processCpuMs(stack.gatewayPid) ?? NaN) -
+      const gatewayCpuMs = (await cpuTimeMs(stack.gatewayPid) ?? NaN) -
         (gatewayCpuBefore ?? NaN);
       const productExposure = summarize(exposures(sandbox, product.committedAt, 0, null));
       const productDelivered = count - product.undelivered;
