@@ -3,7 +3,7 @@
 // the sandbox holds every removal or the time is up.
 import type { Stack } from "../local/stack.ts";
 import type { SyncRetryResult } from "../shared/contract/api.ts";
-import { cpuTimeMs, peakRssMiB, postgresCpuMs } from "./process-memory.ts";
+import { cpuBetween, type CpuByProcess, peakRssMiB, sampleCpu } from "./process-memory.ts";
 import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
 import { seedSyncedMentors } from "./seed.ts";
 
@@ -39,33 +39,8 @@ export interface MassDispatchResult {
    * CPU spent from the expire call to the end of the run (ms), by process: where a delivery's cost
    * goes on a machine whose cores all of them share. Null where /proc is not available.
    */
-  cpu: {
-    /** The functions' process (the gateway, or `pid`). */
-    functions: number | null;
-    /** This process: the sandbox, the load driver and, on PGlite, the database. */
-    bench: number;
-    /** Every process of the local Postgres server (null without one). */
-    postgres: number | null;
-  };
+  cpu: CpuByProcess;
 }
-
-interface CpuSample {
-  functions: number | null;
-  bench: number;
-  postgres: number | null;
-}
-
-async function sampleCpu(pid: number): Promise<CpuSample> {
-  const { user, system } = process.cpuUsage();
-  return {
-    functions: await cpuTimeMs(pid),
-    bench: (user + system) / 1000,
-    postgres: await postgresCpuMs(),
-  };
-}
-
-const spent = (after: number | null, before: number | null) =>
-  after === null || before === null ? null : after - before;
 
 /** One POST to a sync-retry at `url`; returns its answer (claimed, cpuMs, ...). */
 export async function callSyncRetry(
@@ -149,10 +124,6 @@ export async function runMassDispatch(
     rescheduled,
     attemptOutcomes: outcomes.map((o) => `${o.outcome} ${o.n}`).join(", "),
     peakRssMiB: await peakRssMiB(pid),
-    cpu: {
-      functions: spent(cpuAfter.functions, cpuBefore.functions),
-      bench: cpuAfter.bench - cpuBefore.bench,
-      postgres: spent(cpuAfter.postgres, cpuBefore.postgres),
-    },
+    cpu: cpuBetween(cpuBefore, cpuAfter),
   };
 }

@@ -1,6 +1,7 @@
 // Memory and CPU time of another process from /proc (Linux): VmHWM is the peak resident set size,
 // utime + stime of /proc/PID/stat the CPU time of all its threads.
 import { readdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 
 /** Peak RSS of `pid` in MiB, or null where /proc is not available. */
 export async function peakRssMiB(pid: number): Promise<number | null> {
@@ -64,4 +65,55 @@ export async function postgresCpuMs(): Promise<number | null> {
   if (stats.length === 0) return null;
   // Each process's exited children are counted by its parent: for Postgres, the postmaster.
   return stats.reduce((sum, s) => sum + s.ownMs + s.childrenMs, 0);
+}
+
+/**
+ * CPU time by process on a machine whose cores all of them share (ms): the functions' process,
+ * this one (sandbox, load driver and, on PGlite, the database) and the Postgres server.
+ */
+export interface CpuByProcess {
+  functions: number | null;
+  bench: number;
+  postgres: number | null;
+}
+
+/** CPU used so far by each process of `CpuByProcess`, `pid` being the functions' process. */
+export async function sampleCpu(pid: number): Promise<CpuByProcess> {
+  const { user, system } = process.cpuUsage();
+  return {
+    functions: await cpuTimeMs(pid),
+    bench: (user + system) / 1000,
+    postgres: await postgresCpuMs(),
+  };
+}
+
+const spent = (after: number | null, before: number | null) =>
+  after === null || before === null ? null : after - before;
+
+/** CPU spent by each process between two samples. */
+export function cpuBetween(before: CpuByProcess, after: CpuByProcess): CpuByProcess {
+  return {
+    functions: spent(after.functions, before.functions),
+    bench: after.bench - before.bench,
+    postgres: spent(after.postgres, before.postgres),
+  };
+}
+
+/**
+ * CPU ms per unit of work (a delivery, a request) by process, and the throughput the machine's
+ * cores could give at that cost: what bounds the rate when every process shares the same cores.
+ */
+export function cpuNote(cpu: CpuByProcess, units: number, onServer: boolean): string {
+  const parts: [string, number | null][] = [
+    ["functions", cpu.functions],
+    [onServer ? "bench (sandbox, load)" : "bench (sandbox, load, PGlite)", cpu.bench],
+    ...(onServer ? [["Postgres", cpu.postgres] as [string, number | null]] : []),
+  ];
+  const per = (ms: number) => ms / Math.max(1, units);
+  const known = parts.filter((p): p is [string, number] => p[1] !== null);
+  const total = known.reduce((sum, [, ms]) => sum + per(ms), 0);
+  const cores = availableParallelism();
+  return `${known.map(([name, ms]) => `${name} ${per(ms).toFixed(2)}`).join(", ")}; total ${
+    total.toFixed(2)
+  } ms: at most ${Math.round((cores * 1000) / total)}/s on ${cores} cores`;
 }

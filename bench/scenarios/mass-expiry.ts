@@ -1,8 +1,8 @@
 // Scenario 2: the nightly job expires 10,000 certifications at once against an unthrottled sandbox.
 import type { SandboxHandle } from "../../local/stack.ts";
 import { startBenchStack } from "../bench-stack.ts";
-import { availableParallelism } from "node:os";
-import { type MassDispatchResult, runMassDispatch } from "../mass-dispatch.ts";
+import { runMassDispatch } from "../mass-dispatch.ts";
+import { cpuNote } from "../process-memory.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 
@@ -24,25 +24,6 @@ export const settingsNote = (s: ReturnType<typeof dispatchSettings>) =>
 export function callbacksNote(sandbox: SandboxHandle): string {
   const { attempts, sent, failed } = sandbox.state.counters.callbacks;
   return `${sent} sent, ${failed} given up, ${attempts} attempts`;
-}
-
-/**
- * CPU ms per delivery by process, and the throughput the machine's cores could give at that cost:
- * what bounds deliveries/s when every process shares the same cores.
- */
-export function cpuNote(r: MassDispatchResult, delivered: number, onServer: boolean): string {
-  const parts: [string, number | null][] = [
-    ["functions", r.cpu.functions],
-    [onServer ? "sandbox + bench" : "sandbox + bench + PGlite", r.cpu.bench],
-    ...(onServer ? [["Postgres", r.cpu.postgres] as [string, number | null]] : []),
-  ];
-  const per = (ms: number) => ms / Math.max(1, delivered);
-  const known = parts.filter((p): p is [string, number] => p[1] !== null);
-  const total = known.reduce((sum, [, ms]) => sum + per(ms), 0);
-  const cores = availableParallelism();
-  return `${known.map(([name, ms]) => `${name} ${per(ms).toFixed(2)}`).join(", ")}; total ${
-    total.toFixed(2)
-  } ms: at most ${Math.round((cores * 1000) / total)}/s on ${cores} cores`;
 }
 
 /** Total and per line kind: what Supabase's log limit (about 100 events per 10 s per function) must take. */
@@ -87,7 +68,7 @@ export const massExpiry: Scenario = {
         note(
           NAME,
           "CPU ms per delivery",
-          cpuNote(r, count - r.undelivered, ctx.adminUrl !== undefined),
+          cpuNote(r.cpu, count - r.undelivered, ctx.adminUrl !== undefined),
         ),
         note(NAME, "attempt outcomes", r.attemptOutcomes),
         note(NAME, "confirmation callbacks", callbacksNote(bench.stack.sandbox!)),

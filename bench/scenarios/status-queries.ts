@@ -3,6 +3,7 @@
 // chapter, its next pages by keyset cursor, and the plans of the queries as that coordinator.
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { executionMs, explainAs, indexesUsed } from "../explain.ts";
+import { cpuBetween, cpuNote, sampleCpu } from "../process-memory.ts";
 import { startLargeInstall } from "../large-install.ts";
 import { loadFigures, type LoadResult, type RequestParts, runLoad } from "../load.ts";
 import { atMost, type Figure, figure, note, type Target } from "../results.ts";
@@ -34,6 +35,8 @@ export const statusQueries: Scenario = {
       const url = `${stack.functionsUrl}/sync-status`;
 
       let i = 0;
+      // Where a by-mentor request's cost goes: the functions, the load driver, Postgres.
+      const cpuBefore = await sampleCpu(stack.gatewayPid);
       const byMentor = await runLoad({
         url,
         method: "GET",
@@ -46,6 +49,7 @@ export const statusQueries: Scenario = {
           }`,
         }),
       });
+      const byMentorCpu = cpuBetween(cpuBefore, await sampleCpu(stack.gatewayPid));
       const listUrl = `${url}?list=true&chapterId=${data.chapterId}`;
       const listLoad = (next?: () => RequestParts) =>
         runLoad({
@@ -114,6 +118,11 @@ export const statusQueries: Scenario = {
 
       return [
         ...figuresOf("by mentor", byMentor, mentorPlan, { p99: atMost(10, " ms") }),
+        note(
+          NAME,
+          "by mentor: CPU ms per request",
+          cpuNote(byMentorCpu, byMentor.requests, ctx.adminUrl !== undefined),
+        ),
         ...figuresOf("list page 1", list, listPlan, { p50: atMost(15, " ms") }),
         ...figuresOf("next page (keyset)", nextPages, nextPlan, { p50: atMost(15, " ms") }),
         note(
