@@ -95,6 +95,15 @@ function callerFrom(payload: JWTPayload, issuer: string): CallerResult {
   return { ok: true, caller: { role: "authenticated", userId: sub.data, claims: { ...payload } } };
 }
 
+// A verified token's caller is kept per process, so the dashboard and the app, which send the same
+// token request after request, pay one ES256 verification (about 0.65 ms of CPU, most of a status
+// read's: BENCHMARKS.md, scenario 5) per token and minute instead of one per request. An entry ends
+// at the token's `exp` or after a minute, whichever is first: a minute is how much longer than a
+// fresh token a token can be accepted after its signing key leaves the JWKS. Only acceptances are
+// kept, and never more than MAX_VERIFIED (the oldest goes first).
+const VERIFIED_FOR_SECONDS = 60;
+const MAX_VERIFIED = 1000;
+
 export interface CallerVerifierDeps {
   fetch?: typeof fetch;
   /** Seconds since the epoch (tests). */
@@ -117,15 +126,26 @@ export function createCallerVerifier(
     header.alg === "HS256" && hs256 ? hs256 : jwks(header, token);
   const algorithms = hs256 ? [...ASYMMETRIC, "HS256"] : ASYMMETRIC;
 
+  const nowSeconds = deps.nowSeconds ?? (() => Date.now() / 1000);
+  const verified = new Map<string, { result: CallerResult; until: number }>();
+
   async function verifyJwt(token: string): Promise<CallerResult> {
+    const now = nowSeconds();
+    const known = verified.get(token);
+    if (known && now < known.until) return known.result;
+    verified.delete(token);
     try {
-      const now = deps.nowSeconds?.();
       const { payload } = await jwtVerify(token, getKey, {
         algorithms,
         requiredClaims: ["exp"],
-        currentDate: now === undefined ? undefined : new Date(now * 1000),
+        currentDate: new Date(now * 1000),
       });
-      return callerFrom(payload, config.authUrl);
+      const result = callerFrom(payload, config.authUrl);
+      if (result.ok) {
+        if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+        verified.set(token, { result, until: Math.min(payload.exp!, now + VERIFIED_FOR_SECONDS) });
+      }
+      return result;
     } catch (err) {
       if (err instanceof errors.JWTExpired) return refuse("expired_token");
       if (err instanceof errors.JWKSTimeout || err instanceof TypeError) {

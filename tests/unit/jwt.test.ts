@@ -1,5 +1,5 @@
 import { generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallerAuthConfig } from "../../shared/config.ts";
 import { bearerToken, createCallerVerifier } from "../../shared/http/jwt.ts";
 import { createLocalAuth } from "../../local/auth.ts";
@@ -91,6 +91,90 @@ describe("caller verification: user JWTs against the JWKS", () => {
       "base64url",
     );
     expect(await verify(`${h}.${edited}.${s}`)).toEqual({ ok: false, reason: "invalid_token" });
+  });
+});
+
+describe("caller verification: verified tokens kept per process", () => {
+  // A JWKS served by a fake Auth whose keys the test can withdraw, and a clock the test moves: jose
+  // trusts a fetched JWKS for jwksCacheSeconds by Date.now(), so Date is faked too.
+  async function withdrawableKeys() {
+    let served: typeof auth.jwks | "down" = auth.jwks;
+    let fetches = 0;
+    const fetchJwks = (() => {
+      fetches++;
+      return served === "down"
+        ? Promise.reject(new TypeError("fetch failed"))
+        : Promise.resolve(Response.json(served));
+    }) as typeof fetch;
+    const verifier = createCallerVerifier(config({ jwks: undefined, jwksCacheSeconds: 1 }), {
+      fetch: fetchJwks,
+    });
+    return {
+      verifier,
+      withdraw: () => (served = { keys: [] }),
+      down: () => (served = "down"),
+      up: () => (served = auth.jwks),
+      fetches: () => fetches,
+    };
+  }
+  const later = (seconds: number) => vi.advanceTimersByTime(seconds * 1000);
+  beforeEach(() => void vi.useFakeTimers({ toFake: ["Date"] }));
+  afterEach(() => void vi.useRealTimers());
+
+  it("accepts a token it verified within the minute without checking it again, then checks it", async () => {
+    const keys = await withdrawableKeys();
+    const token = await user();
+    expect((await keys.verifier.verify(bearer(token))).ok).toBe(true);
+    keys.withdraw();
+    later(30); // the JWKS cache (1 s) is stale, the verified token is not
+    expect(await keys.verifier.verify(bearer(token))).toMatchObject({
+      ok: true,
+      caller: { role: "authenticated", userId: USER },
+    });
+    expect(keys.fetches()).toBe(1);
+    later(31); // a minute after its verification the token is checked again: its key is gone
+    expect(await keys.verifier.verify(bearer(token))).toEqual({
+      ok: false,
+      reason: "invalid_token",
+    });
+    expect(keys.fetches()).toBe(2);
+  });
+
+  it("refuses a kept token once it expires", async () => {
+    const keys = await withdrawableKeys();
+    const token = await auth.mint({ role: "authenticated", sub: USER, expiresInSeconds: 10 });
+    expect((await keys.verifier.verify(bearer(token))).ok).toBe(true);
+    later(11);
+    expect(await keys.verifier.verify(bearer(token))).toEqual({
+      ok: false,
+      reason: "expired_token",
+    });
+  });
+
+  it("keeps no refusal, and at most 1,000 tokens, the oldest leaving first", async () => {
+    const keys = await withdrawableKeys();
+    const first = await user();
+    keys.down();
+    expect(await keys.verifier.verify(bearer(first))).toEqual({
+      ok: false,
+      reason: "auth_unavailable",
+    });
+    keys.up();
+    expect((await keys.verifier.verify(bearer(first))).ok).toBe(true);
+    const fetchesBefore = keys.fetches();
+    const tokens = await Promise.all(
+      Array.from({ length: 1001 }, (_, i) => user({ session_id: `s${i}` })),
+    );
+    for (const token of tokens) expect((await keys.verifier.verify(bearer(token))).ok).toBe(true);
+    keys.withdraw();
+    later(2); // the JWKS must be fetched again for any token checked from here on
+    expect((await keys.verifier.verify(bearer(tokens[1000]))).ok).toBe(true);
+    expect((await keys.verifier.verify(bearer(tokens[1]))).ok).toBe(true);
+    expect(keys.fetches()).toBe(fetchesBefore);
+    expect(await keys.verifier.verify(bearer(tokens[0]))).toEqual({
+      ok: false,
+      reason: "invalid_token",
+    });
   });
 });
 
