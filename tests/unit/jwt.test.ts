@@ -97,7 +97,7 @@ describe("caller verification: user JWTs against the JWKS", () => {
 describe("caller verification: verified tokens kept per process", () => {
   // A JWKS served by a fake Auth whose keys the test can withdraw, and a clock the test moves: jose
   // trusts a fetched JWKS for jwksCacheSeconds by Date.now(), so Date is faked too.
-  async function withdrawableKeys() {
+  function withdrawableKeys() {
     let served: typeof auth.jwks | "down" = auth.jwks;
     let fetches = 0;
     const fetchJwks = (() => {
@@ -122,7 +122,7 @@ describe("caller verification: verified tokens kept per process", () => {
   afterEach(() => void vi.useRealTimers());
 
   it("accepts a token it verified within the minute without checking it again, then checks it", async () => {
-    const keys = await withdrawableKeys();
+    const keys = withdrawableKeys();
     const token = await user();
     expect((await keys.verifier.verify(bearer(token))).ok).toBe(true);
     keys.withdraw();
@@ -141,7 +141,7 @@ describe("caller verification: verified tokens kept per process", () => {
   });
 
   it("refuses a kept token once it expires", async () => {
-    const keys = await withdrawableKeys();
+    const keys = withdrawableKeys();
     const token = await auth.mint({ role: "authenticated", sub: USER, expiresInSeconds: 10 });
     expect((await keys.verifier.verify(bearer(token))).ok).toBe(true);
     later(11);
@@ -152,7 +152,7 @@ describe("caller verification: verified tokens kept per process", () => {
   });
 
   it("keeps no refusal, and at most 1,000 tokens, the oldest leaving first", async () => {
-    const keys = await withdrawableKeys();
+    const keys = withdrawableKeys();
     const first = await user();
     keys.down();
     expect(await keys.verifier.verify(bearer(first))).toEqual({
