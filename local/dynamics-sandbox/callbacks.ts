@@ -3,7 +3,7 @@
 // never thrown: the sandbox must keep serving whatever the callback target does.
 import { backoffDelay } from "../../shared/dynamics/backoff.ts";
 import type { ListingConfirmedV1 } from "../../shared/contract/inbound.ts";
-import { signatureHeaders } from "../../shared/contract/signer.ts";
+import { signedHeaders } from "./signatures.ts";
 import type { AppliedEvent, SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
 
@@ -52,11 +52,11 @@ export function createCallbackSender(options: CallbackOptions): CallbackSender {
       if (attempt > 0) await wait(backoffDelay(attempt - 1, BACKOFF), shutdown);
       state.counters.callbacks.attempts += 1;
       try {
-        const headers = await signatureHeaders({
+        const headers = signedHeaders({
           id: payload.eventId,
           body,
           secret,
-          timestampSeconds: now() / 1000,
+          nowSeconds: now() / 1000,
         });
         const response = await doFetch(url, {
           method: "POST",

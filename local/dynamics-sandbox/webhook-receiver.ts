@@ -3,10 +3,10 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import { fromJson } from "../../shared/contract/payload.ts";
-import { verifyWebhook } from "../../shared/contract/signer.ts";
 import { codeForStatus, DATAVERSE_CODES, dataverseError } from "./dataverse.ts";
 import { beginDelivery, type DeliveryRecord, finishDelivery } from "./deliveries.ts";
 import { type Fault, takeFault, takeSilentLoss } from "./faults.ts";
+import { checkSignature } from "./signatures.ts";
 import { admit, throttled } from "./service-protection.ts";
 import { type AppliedEvent, applyEvent, increment, type SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
@@ -73,7 +73,7 @@ async function receive(
     );
   }
   const body = new Uint8Array(await c.req.arrayBuffer());
-  const verified = await verifyWebhook(body, c.req.raw.headers, {
+  const verified = checkSignature(body, c.req.raw.headers, {
     secrets: state.config.signingSecrets,
     nowSeconds: Math.floor(nowMs / 1000),
     toleranceSeconds: state.config.signatureToleranceSeconds,
