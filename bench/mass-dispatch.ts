@@ -4,7 +4,13 @@
 import type { Stack } from "../local/stack.ts";
 import type { SyncRetryResult } from "../shared/contract/api.ts";
 import { cpuBetween, type CpuByProcess, peakRssMiB, sampleCpu } from "./process-memory.ts";
-import { lastRemovalAt, type ScenarioContext, sleep, unlistedCount } from "./scenario.ts";
+import {
+  COMPLETION_POLL_MS,
+  lastRemovalAt,
+  type ScenarioContext,
+  sleep,
+  unlistedCount,
+} from "./scenario.ts";
 import { seedSyncedMentors } from "./seed.ts";
 
 export interface MassDispatchOptions {
@@ -97,10 +103,12 @@ export async function runMassDispatch(
       o.progress(`${removed}/${o.count} removals after ${Date.now() - t0} ms`);
       reported = removed;
     }
-    await sleep(20);
+    await sleep(COMPLETION_POLL_MS);
   }
   done = true;
   await Promise.all(drivers);
+  // The confirmation callbacks still in flight are part of what the deliveries cost.
+  await sandbox.idle();
   const cpuAfter = await sampleCpu(pid);
   const [{ failed, rescheduled }] = await stack.sql<{ failed: number; rescheduled: number }[]>`
     select count(*) filter (where state = 'failed')::int as failed,

@@ -17,6 +17,13 @@ export interface Scenario {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * How often a run polls the sandbox for completion. A check walks every mentor of the run (10,000),
+ * and the bench's process shares the cores with what is measured; the figures come from the
+ * sandbox's own timestamps, so a coarser poll only ends the run a little later.
+ */
+export const COMPLETION_POLL_MS = 100;
+
 /** Polls `check` every `everyMs` until it is true; false when `timeoutMs` ran out. */
 export async function waitFor(
   check: () => boolean,

@@ -3,9 +3,12 @@
 // would build instead (bench/pgboss-peer.ts: pg-boss on the same Postgres, plain fetch) sends the
 // same 10,000 removals to the same sandbox. Throughput of each, their ratio, and the exposure of each
 // removal: from the commit that made it due (the expiry; the peer's enqueue) to the sandbox applying
-// it. Postgres only: pg-boss needs a server.
+// it. The sandbox serves both alike, its confirmation callbacks off: the peer has nothing to receive
+// them, and on two shared cores the sandbox's callbacks and the product's handling of them would be
+// charged to the product's sending (scenario 2 measures the product with them on). Postgres only:
+// pg-boss needs a server.
 import { randomUUID } from "node:crypto";
-import { cpuTimeMs } from "../process-memory.ts";
+import { cpuNote } from "../process-memory.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
 import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";
@@ -13,7 +16,7 @@ import { runMassDispatch } from "../mass-dispatch.ts";
 import { forkPeer } from "../peer-process.ts";
 import type { PeerSettings, RemovalJob } from "../pgboss-peer.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
-import { type Scenario, type ScenarioContext, waitFor } from "../scenario.ts";
+import { COMPLETION_POLL_MS, type Scenario, type ScenarioContext, waitFor } from "../scenario.ts";
 import { summarize } from "../stats.ts";
 import { dispatchSettings, settingsNote } from "./mass-expiry.ts";
 import type { SandboxHandle } from "../../local/stack.ts";
@@ -68,22 +71,18 @@ export const peerQueue: Scenario = {
     const peerDatabase = `hlf_bench_peer_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
     let killPeer = () => {};
     try {
-      // The product: scenario 2's run, and the CPU its functions' process used on the way.
-      const gatewayCpuBefore = await cpuTimeMs(stack.gatewayPid);
+      // The product: scenario 2's run without the callbacks.
+      sandbox.state.config.callbackUrl = null;
       const product = await runMassDispatch(stack, {
         count,
         dispatchers: settings.dispatchers,
         timeoutMs,
         progress: (line) => ctx.progress(`product: ${line}`),
       });
-      await sandbox.idle();
-      const gatewayCpuMs = (await cpuTimeMs(stack.gatewayPid) ?? NaN) -
-        (gatewayCpuBefore ?? NaN);
       const productExposure = summarize(exposures(sandbox, product.committedAt, 0, null));
       const productDelivered = count - product.undelivered;
 
-      // The peer: same mentors, new event ids, the same sandbox (its confirmations off: the peer
-      // has nothing to receive them).
+      // The peer: same mentors, new event ids, the same sandbox.
       const rows = await stack.sql<
         { mentor_id: string; expires_at: Date; renewal_history: RenewalRecord[] | null }[]
       >`select mentor_id, expires_at, renewal_history from public.certifications`;
@@ -96,7 +95,6 @@ export const peerQueue: Scenario = {
       }, (message) => ctx.progress(`peer error: ${message}`));
       killPeer = () => peer.kill();
       const startupMs = Date.now() - startupStarted;
-      sandbox.state.config.callbackUrl = null;
       const occurredAt = new Date().toISOString();
       const jobs: RemovalJob[] = rows.map((r) => ({
         eventId: randomUUID(),
@@ -115,7 +113,7 @@ export const peerQueue: Scenario = {
         for (const id of eventIds) if (sandbox.state.seenEventIds.has(id)) n += 1;
         return n;
       };
-      await waitFor(() => applied() === jobs.length, { timeoutMs, everyMs: 20 });
+      await waitFor(() => applied() === jobs.length, { timeoutMs, everyMs: COMPLETION_POLL_MS });
       const stopped = await peer.stop();
       const peerCpuMs = stopped.cpuMs - peer.startedCpuMs;
       const peerTimes = exposures(sandbox, enqueuedAt, firstEvent, eventIds);
@@ -138,7 +136,7 @@ export const peerQueue: Scenario = {
         figure(
           NAME,
           "product: sender CPU per delivery",
-          gatewayCpuMs / productDelivered,
+          (product.cpu.functions ?? NaN) / productDelivered,
           " ms",
         ),
         figure(NAME, "peer: sender CPU per delivery", peerCpuMs / peerDelivered, " ms"),
@@ -148,7 +146,12 @@ export const peerQueue: Scenario = {
           `${stopped.counters?.posts} POSTs, ${stopped.counters?.failedPosts} failed`,
         ),
         figure(NAME, "peer: pg-boss start-up", startupMs, " ms"),
-        note(NAME, "product settings", `${product.expired} expired; ${settingsNote(settings)}`),
+        note(NAME, "product: CPU ms per delivery", cpuNote(product.cpu, productDelivered, true)),
+        note(
+          NAME,
+          "product settings",
+          `${product.expired} expired; ${settingsNote(settings)}; confirmation callbacks off`,
+        ),
         note(NAME, "peer settings", peerNote(PEER_SETTINGS)),
       ];
     } finally {
