@@ -5,9 +5,9 @@
 // the expiry runs, nested ones too, with its JIT figures; JIT is made as eager as it goes so that
 // any statement of the trigger's that may compile does, and none of them may.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import postgres from "postgres";
 import { seedSyncedMentors } from "../../bench/seed.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { explained } from "../support/explained.ts";
 
 let db: TestDatabase;
 
@@ -19,59 +19,37 @@ beforeAll(async () => {
 
 afterAll(() => db?.close());
 
-interface ExplainedStatement {
-  "Query Text": string;
-  Plan: unknown;
-  JIT?: { Functions: number };
-}
-
 describe("a mass expiry's listing trigger", () => {
   it("runs its statements without JIT compilation", async ({ skip }) => {
     if (db.engine !== "postgres") skip("PGlite has no JIT and no auto_explain");
-    const explained: ExplainedStatement[] = [];
-    const session = postgres(db.url, {
-      max: 1,
-      onnotice: (notice) => {
-        const json = /plan:\s*(\{[\s\S]*\})\s*$/.exec(String(notice.message))?.[1];
-        if (json) explained.push(JSON.parse(json) as ExplainedStatement);
-      },
-    });
-    try {
-      const [{ available }] = await session<{ available: boolean }[]>`
-        select pg_jit_available() as available`;
-      if (!available) skip("this server was built without LLVM: nothing compiles");
-      // One transaction: the settings hold for the expiry even through a transaction pooler.
-      const expired = await session.begin(async (tx) => {
-        await tx.unsafe(`
-          load 'auto_explain';
-          set local auto_explain.log_min_duration = 0;
-          set local auto_explain.log_nested_statements = on;
-          set local auto_explain.log_format = json;
-          set local auto_explain.log_level = notice;
-          set local jit = on;
-          set local jit_above_cost = 0;
-          set local jit_inline_above_cost = 0;
-          set local jit_optimize_above_cost = 0`);
-        const [row] = await tx<{ expired: number }[]>`
+    const [{ available }] = await db.sql<{ available: boolean }[]>`
+      select pg_jit_available() as available`;
+    if (!available) skip("this server was built without LLVM: nothing compiles");
+    const { result: expired, statements } = await explained(
+      db,
+      `set jit = on;
+       set jit_above_cost = 0;
+       set jit_inline_above_cost = 0;
+       set jit_optimize_above_cost = 0`,
+      async (sql) => {
+        const [row] = await sql<{ expired: number }[]>`
           select public.expire_due_certifications() as expired`;
         return row.expired;
-      });
-      expect(expired).toBe(200);
-    } finally {
-      await session.end();
-    }
+      },
+    );
+    expect(expired).toBe(200);
     // The trigger's pairs of old and new rows, and the listing refresh and enqueue it runs.
     const underTrigger = [
       /with pairs as/,
       /with computed as/,
       /insert into public\.sync_events/,
       /insert into public\.mentor_sync_status/,
-    ].map((text) => explained.filter((s) => text.test(s["Query Text"])));
-    for (const statements of underTrigger) {
-      expect(statements.length).toBeGreaterThan(0);
-      expect(statements.filter((s) => s.JIT !== undefined).map((s) => s["Query Text"])).toEqual([]);
+    ].map((text) => statements.filter((s) => text.test(s["Query Text"])));
+    for (const found of underTrigger) {
+      expect(found.length).toBeGreaterThan(0);
+      expect(found.filter((s) => s.JIT !== undefined).map((s) => s["Query Text"])).toEqual([]);
     }
     // The caller's own statements still compile here: JIT is on for the session.
-    expect(explained.some((s) => s.JIT !== undefined)).toBe(true);
+    expect(statements.some((s) => s.JIT !== undefined)).toBe(true);
   });
 });
