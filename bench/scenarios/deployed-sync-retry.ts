@@ -20,6 +20,7 @@ import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { median } from "../stats.ts";
 import { callbacksNote, settingsNote } from "./mass-expiry.ts";
+import type { MemoryInUse } from "../../shared/memory.ts";
 
 const NAME = "7 deployed sync-retry";
 // A project ref is exactly 20 lowercase letters.
@@ -28,6 +29,13 @@ const PROJECT_REF = "hlfdynamicssyncbench";
 const CPU_BUDGET_MS = 1500;
 /** Supabase's memory limit is 256 MB; the target for this process. */
 const RSS_LIMIT_MIB = 150;
+
+/** What the function's own "sync sweep" log lines say its heap held after each sweep. */
+function sweptMemory(output: string): MemoryInUse[] {
+  return output.split("\n")
+    .filter((line) => line.includes('"msg":"sync sweep"'))
+    .map((line) => JSON.parse(line) as MemoryInUse);
+}
 async function deploySyncRetry(work: string) {
   const api = await startManagementApiStandIn({
     outDir: join(work, "uploads"),
@@ -114,6 +122,7 @@ export const deployedSyncRetry: Scenario = {
           pid: fn.pid,
         });
         const delivered = invocations.reduce((n, i) => n + i.delivered, 0);
+        const memory = sweptMemory(fn.output());
         const own = invocations.map((i) => i.ownCpuMs);
         const proc = invocations.map((i) => i.procCpuMs).filter((v): v is number => v !== null);
         const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -133,6 +142,18 @@ export const deployedSyncRetry: Scenario = {
           r.peakRssMiB === null
             ? note(NAME, "peak RSS", "unavailable (no /proc)")
             : figure(NAME, "peak RSS", r.peakRssMiB, " MiB", atMost(RSS_LIMIT_MIB)),
+          figure(
+            NAME,
+            "heap used + external after a sweep, max (own)",
+            Math.max(0, ...memory.map((m) => m.heapUsedMiB + m.externalMiB)),
+            " MiB",
+          ),
+          figure(
+            NAME,
+            "heap reserved + external after a sweep, max (own)",
+            Math.max(0, ...memory.map((m) => m.heapTotalMiB + m.externalMiB)),
+            " MiB",
+          ),
           figure(NAME, "invocations needed", invocations.length, ""),
           figure(NAME, "events lost", r.lost, "", exactly(0)),
           figure(NAME, "undelivered at the end", r.undelivered, ""),

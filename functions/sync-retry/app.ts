@@ -2,6 +2,7 @@ import { SyncRetryRequest, type SyncRetryResult } from "../../shared/contract/ap
 import { checkAlerts } from "../../shared/alerts.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
+import { memoryInUse } from "../../shared/memory.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
 
@@ -23,7 +24,7 @@ export function createApp(rt: Runtime) {
       requeued,
       durationMs: Date.now() - started,
     };
-    rt.log.info("sync sweep", result);
+    rt.log.info("sync sweep", { ...result, ...memoryInUse() });
     // After dispatch, so a slow alert endpoint never delays a delivery.
     await checkAlerts({ sql: rt.sql, log: rt.log, alerts: rt.config.alerts });
     return c.json(result, 200);

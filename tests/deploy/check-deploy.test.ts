@@ -247,6 +247,13 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     await sweep(); // the initial listing
     await sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
     expect((await sweep()).delivered).toBe(1);
+    // The sweep's log line carries the isolate's heap, what Supabase's memory limit counts.
+    const [memory] = running.get("sync-retry")!.output().split("\n")
+      .filter((line) => line.includes('"msg":"sync sweep"'))
+      .map((line) => JSON.parse(line)).reverse();
+    expect(memory.heapUsedMiB).toBeGreaterThan(0);
+    expect(memory.heapTotalMiB).toBeGreaterThanOrEqual(memory.heapUsedMiB);
+    expect(memory.externalMiB).toBeGreaterThanOrEqual(0);
     const control = sandboxControl(sandbox.url);
     expect(await control.listing(mentorId)).toMatchObject({
       listing: "unlisted",
