@@ -5,6 +5,9 @@ import { type BenchStack, startBenchStack } from "./bench-stack.ts";
 import type { ScenarioContext } from "./scenario.ts";
 import { seedStatusDataset, type StatusDataset, statusDatasetSize } from "./seed.ts";
 
+/** The functions' pool on the large install. */
+export const POOL_MAX = "4";
+
 export interface LargeInstall {
   bench: BenchStack;
   size: ReturnType<typeof statusDatasetSize>;
@@ -13,15 +16,18 @@ export interface LargeInstall {
   durationSeconds: number;
 }
 
-/** Starts and seeds it; the caller closes `bench`. `spreadDays` as in seedStatusDataset. */
+/**
+ * Starts and seeds it; the caller closes `bench`. `spreadDays` as in seedStatusDataset; `env` adds
+ * to the stack's environment (fresh secrets for a function started in the deployed shape).
+ */
 export async function startLargeInstall(
   ctx: ScenarioContext,
-  o: { spreadDays?: number } = {},
+  o: { spreadDays?: number; env?: Record<string, string> } = {},
 ): Promise<LargeInstall> {
   const size = statusDatasetSize(ctx.smoke);
   const bench = await startBenchStack({
     adminUrl: ctx.adminUrl,
-    env: { DB_POOL_MAX: "4" },
+    env: { ...o.env, DB_POOL_MAX: POOL_MAX },
     scheduler: false,
   });
   const { sql } = bench.stack;

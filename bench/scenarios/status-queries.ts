@@ -1,10 +1,14 @@
 // Scenario 5: sync-status under load on a large dataset (100,000 mentors, 1,000,000 audit rows):
 // by-mentor lookups as a coordinator at fixed concurrency, the first list page of a 2,000-mentor
-// chapter, its next pages by keyset cursor, and the plans of the queries as that coordinator.
+// chapter, its next pages by keyset cursor, and the plans of the queries as that coordinator. The
+// function runs in the deployed shape (its own Deno process, bench/deployed.ts), as scenario 4 runs
+// the webhook: deployed, Supabase's gateway checks the token with verify_jwt on its own machines,
+// and the local gateway's forwarding and second verification are not the function's cost.
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { executionMs, explainAs, indexesUsed } from "../explain.ts";
 import { cpuBetween, cpuNote, sampleCpu } from "../process-memory.ts";
-import { startLargeInstall } from "../large-install.ts";
+import { POOL_MAX, startLargeInstall } from "../large-install.ts";
+import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
 import { loadFigures, type LoadResult, type RequestParts, runLoad } from "../load.ts";
 import { atMost, type Figure, figure, note, type Target } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
@@ -20,9 +24,17 @@ const LIST_CONNECTIONS = 2;
 export const statusQueries: Scenario = {
   name: NAME,
   async run(ctx: ScenarioContext): Promise<Figure[]> {
-    const { bench, size, data, durationSeconds } = await startLargeInstall(ctx);
+    const { bench, size, data, durationSeconds } = await startLargeInstall(ctx, {
+      env: freshSecrets(),
+    });
     const { stack } = bench;
+    let stopFunction = async () => {};
     try {
+      const fn = await startInDeployedShape(
+        fromRepository("sync-status"),
+        deployedEnv(stack, { DB_POOL_MAX: POOL_MAX }),
+      );
+      stopFunction = fn.stop;
       const token = await stack.mintJwt({
         role: "authenticated",
         sub: data.coordinatorId,
@@ -32,11 +44,12 @@ export const statusQueries: Scenario = {
       const verified = await createCallerVerifier(configured(stack.config.callers, "callers"))
         .verify(new Headers(headers));
       if (!verified.ok) throw new Error(`the coordinator token did not verify: ${verified.reason}`);
-      const url = `${stack.functionsUrl}/sync-status`;
+      const url = fn.url;
+      const path = new URL(url).pathname;
 
       let i = 0;
       // Where a by-mentor request's cost goes: the functions, the load driver, Postgres.
-      const cpuBefore = await sampleCpu(stack.gatewayPid);
+      const cpuBefore = await sampleCpu(fn.pid);
       const byMentor = await runLoad({
         url,
         method: "GET",
@@ -44,12 +57,10 @@ export const statusQueries: Scenario = {
         durationSeconds,
         headers,
         next: () => ({
-          path: `/functions/v1/sync-status?mentorId=${
-            data.chapterMentorIds[i++ % data.chapterMentorIds.length]
-          }`,
+          path: `${path}?mentorId=${data.chapterMentorIds[i++ % data.chapterMentorIds.length]}`,
         }),
       });
-      const byMentorCpu = cpuBetween(cpuBefore, await sampleCpu(stack.gatewayPid));
+      const byMentorCpu = cpuBetween(cpuBefore, await sampleCpu(fn.pid));
       const listUrl = `${url}?list=true&chapterId=${data.chapterId}`;
       const listLoad = (next?: () => RequestParts) =>
         runLoad({
@@ -75,7 +86,7 @@ export const statusQueries: Scenario = {
       }
       let page = 0;
       const nextPages = await listLoad(() => ({
-        path: `/functions/v1/sync-status?list=true&chapterId=${data.chapterId}&cursor=${
+        path: `${path}?list=true&chapterId=${data.chapterId}&cursor=${
           cursors[page++ % cursors.length]
         }`,
       }));
@@ -130,12 +141,11 @@ export const statusQueries: Scenario = {
           "settings",
           `${size.mentors} mentors, ${
             size.mentors * size.attemptsPerMentor
-          } audit rows, chapter of ${size.bigChapterSize}; ${CONNECTIONS} (list: ${LIST_CONNECTIONS}) connections x ${durationSeconds} s, DB_POOL_MAX=${
-            configured(stack.config.database, "database").poolMax
-          }`,
+          } audit rows, chapter of ${size.bigChapterSize}; ${CONNECTIONS} (list: ${LIST_CONNECTIONS}) connections x ${durationSeconds} s, DB_POOL_MAX=${POOL_MAX}; the function in the deployed shape (its own process, no gateway)`,
         ),
       ];
     } finally {
+      await stopFunction();
       await bench.close();
     }
   },
