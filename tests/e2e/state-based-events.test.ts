@@ -89,6 +89,12 @@ describe("state-based events reach Dynamics", () => {
     const listing = await appliedEvent(mentorId, eventId);
     expect(listing).toMatchObject({ listing: "unlisted", lastEventType: "certification.expired" });
     expect(listing.renewalHistory?.map((e) => e.issuedAt)).toEqual(["2024-11-22T10:00:00.000Z"]);
+    // The dispatcher records its result once the sandbox has answered: wait for it, not a race.
+    await eventually(async () => {
+      const [event] = await t.db
+        .sql<{ state: string }[]>`select state from public.sync_events where event_id = ${eventId}`;
+      return event.state === "delivered" ? event : undefined;
+    });
 
     const issues = await t.db.sql`
       select kind, event_id, detail from public.sync_issues where mentor_id = ${mentorId}`;
@@ -98,8 +104,5 @@ describe("state-based events reach Dynamics", () => {
       "renewalHistory.0.renewedBy",
       "renewalHistory.1.issuedAt",
     ]);
-    const [event] = await t.db
-      .sql`select state from public.sync_events where event_id = ${eventId}`;
-    expect(event.state).toBe("delivered");
   });
 });
