@@ -1,7 +1,8 @@
 // What this process's JavaScript heap holds, for the sweep's log line. Supabase limits a function's
 // memory (256 MB) by its isolate's heap and external allocations (its shutdown events report
 // total = heap + external), not by the process's resident set, which also holds the runtime itself.
-// node:process answers under Deno and Node alike; where a runtime stubs it, the figures are zeros.
+// node:process answers under Deno and Node alike; where a runtime lacks or stubs the reading, the
+// figures are zeros: a log line's extra never fails the sweep it describes.
 import process from "node:process";
 
 export interface MemoryInUse {
@@ -16,8 +17,15 @@ export interface MemoryInUse {
 const MiB = 1024 * 1024;
 const inMiB = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 
-export function memoryInUse(): MemoryInUse {
-  const m = process.memoryUsage();
+type Reading = Pick<ReturnType<typeof process.memoryUsage>, "heapUsed" | "heapTotal" | "external">;
+
+export function memoryInUse(read: () => Reading = () => process.memoryUsage()): MemoryInUse {
+  let m: Reading;
+  try {
+    m = read();
+  } catch {
+    m = { heapUsed: 0, heapTotal: 0, external: 0 };
+  }
   return {
     heapUsedMiB: inMiB(m.heapUsed),
     heapTotalMiB: inMiB(m.heapTotal),
