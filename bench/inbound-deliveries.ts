@@ -1,16 +1,18 @@
 // Pre-signed inbound deliveries (listing.changed events that agree with the portal, for existing
 // mentors), so signing costs nothing during the measured run. With `duplicates`, every other
-// delivery repeats the previous one byte for byte (Dynamics redelivering).
+// delivery repeats the previous one byte for byte (Dynamics redelivering). Signed as the sandbox
+// signs for Dynamics (node:crypto, synchronous): WebCrypto's per-call thread-pool job and key import
+// made pre-signing a few seconds of every run.
 import { randomUUID } from "node:crypto";
-import { signatureHeaders } from "../shared/contract/signer.ts";
+import { signedHeaders } from "../local/dynamics-sandbox/signatures.ts";
 import type { RequestParts } from "./load.ts";
 
-export async function signedDeliveries(o: {
+export function signedDeliveries(o: {
   count: number;
   mentorIds: readonly string[];
   secret: string;
   duplicates: boolean;
-}): Promise<RequestParts[]> {
+}): RequestParts[] {
   const timestampSeconds = Math.floor(Date.now() / 1000);
   const deliveries: RequestParts[] = [];
   for (let i = 0; i < o.count; i++) {
@@ -28,11 +30,11 @@ export async function signedDeliveries(o: {
       listing: "listed",
       changedBy: "bench",
     });
-    const headers = await signatureHeaders({
+    const headers = signedHeaders({
       id: eventId,
       body,
       secret: o.secret,
-      timestampSeconds,
+      nowSeconds: timestampSeconds,
     });
     deliveries.push({ body, headers: { ...headers, "content-type": "application/json" } });
   }

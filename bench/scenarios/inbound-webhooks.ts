@@ -52,7 +52,7 @@ export const inboundWebhooks: Scenario = {
         for (let round = 1; round <= rounds; round++) {
           for (const target of ["product", "bare"] as const) {
             const feed = deliveryFeed(
-              await signedDeliveries({
+              signedDeliveries({
                 count: MAX_RATE_PER_SECOND * durationSeconds,
                 mentorIds,
                 secret: stack.config.inbound.secrets![0],
