@@ -78,12 +78,29 @@ async function delivered(mentorIds: string[]): Promise<number> {
   return row.n;
 }
 
-/** Waits for the outbox to empty, then stops the dispatcher with SIGTERM (a clean exit). */
+/**
+ * Waits for the outbox to empty, then stops the dispatcher with SIGTERM (a clean exit). When it
+ * does not empty, the failure says what was left and what the dispatcher said last (it hung once in
+ * CI, 2026-11-23, and did not again in six local runs).
+ */
 async function finish(p: DispatcherProcess, timeoutMs: number): Promise<void> {
-  await eventually(async () => ((await openEvents(t.db.sql)) === 0 ? true : undefined), {
-    timeoutMs,
-    everyMs: 250,
-  });
+  try {
+    await eventually(async () => ((await openEvents(t.db.sql)) === 0 ? true : undefined), {
+      timeoutMs,
+      everyMs: 250,
+    });
+  } catch (error) {
+    const left = await t.db.sql`
+      select state, lease_owner is not null as leased, count(*)::int as n from public.sync_events
+       where state in ('pending', 'retrying', 'held') group by 1, 2`;
+    throw new Error(
+      `${error}; open events ${
+        JSON.stringify(left)
+      }; dispatcher exit ${p.child.exitCode} ${p.child.signalCode}; its last lines:\n${
+        p.lines.slice(-30).join("\n")
+      }`,
+    );
+  }
   p.child.kill("SIGTERM");
   expect(await p.exited).toEqual({ code: 0, signal: null });
   expect(p.lines.some((l) => l.includes('"dispatcher stopped"'))).toBe(true);
