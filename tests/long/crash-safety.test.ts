@@ -90,6 +90,8 @@ async function finish(p: DispatcherProcess, timeoutMs: number): Promise<void> {
       everyMs: 250,
     });
   } catch (error) {
+    // Not left running against a database the fixture drops.
+    p.child.kill("SIGKILL");
     const left = await t.db.sql`
       select state, lease_owner is not null as leased, count(*)::int as n from public.sync_events
        where state in ('pending', 'retrying', 'held') group by 1, 2`;
