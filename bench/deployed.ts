@@ -8,6 +8,7 @@ import type { Upload } from "../tests/deploy/management-api-stand-in.ts";
 import { type DeployedFunction, startDeployedFunction } from "../tests/deploy/deployed-function.ts";
 import { REPO_ROOT } from "../tests/deploy/supabase-cli.ts";
 import type { Stack } from "../local/stack.ts";
+import type { MemoryInUse } from "../shared/memory.ts";
 
 // The npm packages the uploaded files name, fetched once from the registry and kept between runs
 // (a fresh DENO_DIR per run would spend most of a smoke run downloading).
@@ -63,4 +64,11 @@ export async function startInDeployedShape(
 ): Promise<DeployedFunction> {
   await mkdir(DENO_DIR, { recursive: true });
   return await startDeployedFunction(upload, { env, denoDir: DENO_DIR });
+}
+
+/** What a deployed sync-retry's own "sync sweep" log lines say its heap held after each sweep. */
+export function sweptMemory(output: string): MemoryInUse[] {
+  return output.split("\n")
+    .filter((line) => line.includes('"msg":"sync sweep"'))
+    .map((line) => JSON.parse(line) as MemoryInUse);
 }

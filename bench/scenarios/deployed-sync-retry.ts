@@ -13,14 +13,19 @@ import { join } from "node:path";
 import { startManagementApiStandIn } from "../../tests/deploy/management-api-stand-in.ts";
 import { deployFunctions } from "../../tests/deploy/supabase-cli.ts";
 import { startBenchStack } from "../bench-stack.ts";
-import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
+import {
+  deployedEnv,
+  freshSecrets,
+  fromRepository,
+  startInDeployedShape,
+  sweptMemory,
+} from "../deployed.ts";
 import { callSyncRetry, runMassDispatch } from "../mass-dispatch.ts";
 import { cpuTimeMs } from "../process-memory.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { median } from "../stats.ts";
 import { callbacksNote, settingsNote } from "./mass-expiry.ts";
-import type { MemoryInUse } from "../../shared/memory.ts";
 
 const NAME = "7 deployed sync-retry";
 // A project ref is exactly 20 lowercase letters.
@@ -30,12 +35,6 @@ const CPU_BUDGET_MS = 1500;
 /** Supabase's memory limit is 256 MB; the target for this process. */
 const RSS_LIMIT_MIB = 150;
 
-/** What the function's own "sync sweep" log lines say its heap held after each sweep. */
-function sweptMemory(output: string): MemoryInUse[] {
-  return output.split("\n")
-    .filter((line) => line.includes('"msg":"sync sweep"'))
-    .map((line) => JSON.parse(line) as MemoryInUse);
-}
 async function deploySyncRetry(work: string) {
   const api = await startManagementApiStandIn({
     outDir: join(work, "uploads"),

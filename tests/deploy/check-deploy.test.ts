@@ -26,6 +26,7 @@ import { type DeployedFunction, startDeployedFunction } from "./deployed-functio
 import { type ProjectStandIn, startProjectStandIn } from "./project-stand-in.ts";
 import { type ManagementApiStandIn, startManagementApiStandIn } from "./management-api-stand-in.ts";
 import { dbPush, deployFunctions, REPO_ROOT } from "./supabase-cli.ts";
+import { sweptMemory } from "../../bench/deployed.ts";
 
 const run = promisify(execFile);
 // A project ref is exactly 20 lowercase letters; anything else the CLI takes for a branch name.
@@ -248,9 +249,7 @@ describe("the uploaded functions, run as Supabase runs them", () => {
     await sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
     expect((await sweep()).delivered).toBe(1);
     // The sweep's log line carries the isolate's heap, what Supabase's memory limit counts.
-    const [memory] = running.get("sync-retry")!.output().split("\n")
-      .filter((line) => line.includes('"msg":"sync sweep"'))
-      .map((line) => JSON.parse(line)).reverse();
+    const memory = sweptMemory(running.get("sync-retry")!.output()).at(-1)!;
     expect(memory.heapUsedMiB).toBeGreaterThan(0);
     expect(memory.heapTotalMiB).toBeGreaterThanOrEqual(memory.heapUsedMiB);
     expect(memory.externalMiB).toBeGreaterThanOrEqual(0);
