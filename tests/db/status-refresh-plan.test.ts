@@ -1,11 +1,12 @@
 // Regression (issue 14, mass expiry): the status refresh the outbox trigger runs after every
-// dispatcher result write must look each mentor's listing up by index. It is a SQL function, so it
-// runs on a generic plan that cannot see how few mentors a result write passes; that plan once
-// hash-joined the whole of mentor_listing_state on every call (about a quarter of Postgres's CPU in
-// a 10,000-event mass expiry). The function's own text is planned here as Postgres plans it.
+// dispatcher result write must look each mentor's listing up by index. Its statement may run on a
+// generic plan that cannot see how few mentors a result write passes; such a plan once hash-joined
+// the whole of mentor_listing_state on every call (about a quarter of Postgres's CPU in a
+// 10,000-event mass expiry). The function's own statement is planned here as a generic plan.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedSyncedMentors } from "../../bench/seed.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { functionStatement } from "../support/function-statement.ts";
 
 let db: TestDatabase;
 let mentors: string[];
@@ -24,9 +25,7 @@ afterAll(() => db?.close());
 
 describe("the status refresh's generic plan", () => {
   it("reads mentor_listing_state by its primary key, never as a whole", async () => {
-    const [{ body }] = await db.sql<{ body: string }[]>`
-      select p.prosrc as body from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = 'private' and p.proname = 'refresh_mentor_sync_status'`;
+    const body = await functionStatement(db.sql, "refresh_mentor_sync_status");
     const plan = await db.sql.begin(async (tx) => {
       await tx`set local plan_cache_mode = force_generic_plan`;
       await tx.unsafe(
