@@ -6,6 +6,7 @@ import { LOCAL_PROFILE } from "../env.ts";
 import { jsonError } from "../../shared/http/http.ts";
 import { type CallbackSender, createCallbackSender } from "./callbacks.ts";
 import { CONTROL_PREFIX, controlRoutes } from "./control.ts";
+import type { Post } from "./http-post.ts";
 import { codeForStatus, dataverseError } from "./dataverse.ts";
 import { createState, type SandboxConfig, type SandboxState } from "./state.ts";
 import { INSPECTOR_HTML } from "./inspector.ts";
@@ -39,8 +40,8 @@ export interface SandboxOptions {
 
 export interface SandboxAppDeps {
   now?: () => number;
-  /** Used for callbacks to our dynamics-webhook function. */
-  fetch?: typeof fetch;
+  /** Sends the callbacks to our dynamics-webhook function. */
+  post?: Post;
 }
 
 export interface SandboxApp {
@@ -78,7 +79,7 @@ export function createSandboxApp(
   const shutdown = new AbortController();
   const callbacks = createCallbackSender({
     state,
-    fetch: deps.fetch,
+    post: deps.post,
     now,
     shutdown: shutdown.signal,
   });

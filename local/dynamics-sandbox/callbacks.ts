@@ -3,13 +3,15 @@
 // never thrown: the sandbox must keep serving whatever the callback target does.
 import { backoffDelay } from "../../shared/dynamics/backoff.ts";
 import type { ListingConfirmedV1 } from "../../shared/contract/inbound.ts";
+import { createHttpPost, type Post } from "./http-post.ts";
 import { signedHeaders } from "./signatures.ts";
 import type { AppliedEvent, SandboxState } from "./state.ts";
 import { wait } from "./wait.ts";
 
 export interface CallbackOptions {
   state: SandboxState;
-  fetch?: typeof fetch;
+  /** Default: node:http on kept-alive sockets (see http-post.ts). */
+  post?: Post;
   now?: () => number;
   maxAttempts?: number;
   timeoutMs?: number;
@@ -38,11 +40,13 @@ export function listingConfirmed(event: AppliedEvent, nowMs: number): ListingCon
 }
 
 export function createCallbackSender(options: CallbackOptions): CallbackSender {
-  const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 3;
   const timeoutMs = options.timeoutMs ?? 2000;
   const { state, shutdown } = options;
+  const own = options.post ? null : createHttpPost();
+  const post = options.post ?? own!.post;
+  shutdown.addEventListener("abort", () => own?.close(), { once: true });
   const pending = new Set<Promise<void>>();
 
   async function deliver(url: string, secret: string, event: AppliedEvent): Promise<boolean> {
@@ -58,14 +62,13 @@ export function createCallbackSender(options: CallbackOptions): CallbackSender {
           secret,
           nowSeconds: now() / 1000,
         });
-        const response = await doFetch(url, {
-          method: "POST",
+        const status = await post(url, {
           headers: { "Content-Type": "application/json", ...headers },
           body,
-          signal: AbortSignal.any([shutdown, AbortSignal.timeout(timeoutMs)]),
+          timeoutMs,
+          signal: shutdown,
         });
-        await response.body?.cancel();
-        if (response.ok) return true;
+        if (status >= 200 && status < 300) return true;
       } catch {
         // Network failure or timeout: the next attempt (if any) decides.
       }
