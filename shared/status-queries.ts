@@ -53,13 +53,10 @@ export async function fetchSyncStatus(
   mentorId: string,
   now: Date = new Date(),
 ): Promise<SyncStatus | null> {
-  // The technical error code lives on the event (written with its last_error): one index probe.
   const [row] = await sql<StatusRow[]>`
     select mentor_id, state, listing, last_event_id, last_event_type, last_attempt_at,
-      last_success_at, attempts, next_attempt_at, last_error, updated_at,
-      (select e.last_error_code from public.sync_events e where e.event_id = s.last_event_id)
-        as last_error_code
-    from public.mentor_sync_status s where mentor_id = ${mentorId}`;
+      last_success_at, attempts, next_attempt_at, last_error, last_error_code, updated_at
+    from public.mentor_sync_status where mentor_id = ${mentorId}`;
   return row ? toStatus(row, now) : null;
 }
 
@@ -110,9 +107,7 @@ export async function listSyncStatus(
   const rows = await sql<(StatusRow & { full_name: string; chapter_ids: string[] })[]>`
     select o.mentor_id, o.full_name, o.chapter_ids, o.state, o.listing, o.last_event_id,
       o.last_event_type, o.last_attempt_at, o.last_success_at, o.attempts, o.next_attempt_at,
-      o.last_error, o.updated_at,
-      (select e.last_error_code from public.sync_events e where e.event_id = o.last_event_id)
-        as last_error_code
+      o.last_error, o.last_error_code, o.updated_at
     from (${candidates(f)}) v(id)
     join public.coordinator_sync_overview o on o.mentor_id = v.id
     where (${f.state ?? null}::text is null or o.state = ${f.state ?? null}::text)
