@@ -62,15 +62,29 @@ const SESSION_SETS: [string, (as: string) => string][] = [
 ];
 
 describe("a session-level claims SET by one client", () => {
-  it("takes effect for the client that made it (so the checks below mean something)", async () => {
+  it("takes effect for a client that sets only the claims, as PostgREST does (so the checks below mean something)", async () => {
     await attacker.unsafe(`set request.jwt.claim.sub = '${w.users.coordB1}'`).simple();
-    // The caller context sets only request.jwt.claims; the legacy per-claim setting wins in auth.uid().
-    const seen = await asRole(
-      attacker,
-      claims.user(w.users.coordA1),
-      (tx) => tx<{ id: string }[]>`select id from public.peer_mentors`,
-    );
+    // auth.uid() prefers the legacy per-claim setting to request.jwt.claims.
+    const seen = await attacker.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${
+        JSON.stringify(claims.user(w.users.coordA1))
+      }, true), set_config('role', 'authenticated', true)`;
+      return await tx<{ id: string }[]>`select id from public.peer_mentors`;
+    });
     expect(seen.map((r) => r.id)).toEqual([w.mentors.onlyB1]);
+  });
+
+  it("is masked, on that same client, by the product's caller context", async () => {
+    const read = (client: typeof attacker) =>
+      asRole(
+        client,
+        claims.user(w.users.coordA1),
+        (tx) => tx<{ id: string }[]>`select id from public.peer_mentors order by id`,
+      );
+    const fresh = (await read(db.sql)).map((r) => r.id);
+    expect(fresh).toContain(w.mentors.onlyA1);
+    await attacker.unsafe(`set request.jwt.claim.sub = '${w.users.coordB1}'`).simple();
+    expect((await read(attacker)).map((r) => r.id)).toEqual(fresh);
   });
 
   for (const [name, statement] of SESSION_SETS) {
