@@ -252,6 +252,40 @@ describe("caller verification: service keys", () => {
   });
 });
 
+describe("caller verification: service keys, hashed once", () => {
+  let digest: ReturnType<typeof vi.spyOn>;
+  beforeEach(() => {
+    digest = vi.spyOn(crypto.subtle, "digest");
+  });
+  afterEach(() => digest.mockRestore());
+
+  it("hashes the keys once per process and a presented key once per request", async () => {
+    const verifier = createCallerVerifier(config());
+    for (let i = 0; i < 3; i++) {
+      expect((await verifier.verify(new Headers({ apikey: SECRET_KEY }))).ok).toBe(true);
+    }
+    // Two keys once, then the presented key on each of three requests.
+    expect(digest).toHaveBeenCalledTimes(2 + 3);
+  });
+
+  it("does not hash a user's JWT when no service key is a JWT, and still accepts it", async () => {
+    const verifier = createCallerVerifier(config({ serviceKeys: [SECRET_KEY] }));
+    const token = await user();
+    expect(await verifier.verify(bearer(token))).toMatchObject({
+      ok: true,
+      caller: { role: "authenticated", userId: USER },
+    });
+    expect(await verifier.verify(bearer(LEGACY_SERVICE_KEY))).toEqual({
+      ok: false,
+      reason: "invalid_token",
+    });
+    expect(digest).not.toHaveBeenCalled();
+    // An opaque key is still checked against the opaque keys.
+    expect((await verifier.verify(new Headers({ apikey: SECRET_KEY }))).ok).toBe(true);
+    expect(digest).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe("bearerToken", () => {
   it("reads Authorization: Bearer, falls back to apikey, and refuses other schemes", () => {
     expect(bearerToken(new Headers({ authorization: "Bearer abc.def.ghi" }))).toBe("abc.def.ghi");
