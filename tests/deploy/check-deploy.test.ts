@@ -5,7 +5,7 @@
 // environment hosted Supabase gives a function plus the secrets an operator sets.
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +22,11 @@ import {
   createListedMentor,
   createOrganisation,
 } from "../support/factories.ts";
-import { type DeployedFunction, startDeployedFunction } from "./deployed-function.ts";
+import {
+  type DeployedFunction,
+  startDeployedFunction,
+  SUPABASE_FUNCTION_MEMORY_MIB,
+} from "./deployed-function.ts";
 import { type ProjectStandIn, startProjectStandIn } from "./project-stand-in.ts";
 import { type ManagementApiStandIn, startManagementApiStandIn } from "./management-api-stand-in.ts";
 import { dbPush, deployFunctions, REPO_ROOT } from "./supabase-cli.ts";
@@ -383,5 +387,33 @@ describe("a deployment that forgot its secrets", () => {
     );
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0])).toMatchObject({ level: "error", msg: "function misconfigured" });
+  });
+});
+
+describe("a function's isolate in the deployed shape", () => {
+  it("has the heap Supabase's memory limit gives it, not one sized from this machine's memory", async () => {
+    // A probe function beside the real ones: what V8 reports as this isolate's heap limit.
+    const dir = join(work, "heap-probe");
+    await mkdir(join(dir, "functions", "heap-probe"), { recursive: true });
+    await writeFile(
+      join(dir, "functions", "heap-probe", "index.ts"),
+      'import { getHeapStatistics } from "node:v8";\n' +
+        "Deno.serve(() => Response.json(getHeapStatistics()));\n",
+    );
+    const probe = await startDeployedFunction({
+      slug: "heap-probe",
+      metadata: { entrypoint_path: "functions/heap-probe/index.ts" },
+      files: [],
+      dir,
+    }, { env: {}, denoDir: join(work, "deno-dir-heap-probe") });
+    try {
+      const stats = await (await fetch(probe.url)).json();
+      const limitMiB = stats.heap_size_limit / 2 ** 20;
+      // V8 rounds the generations to whole pages and the young one to a power of two.
+      expect(limitMiB).toBeGreaterThan(SUPABASE_FUNCTION_MEMORY_MIB * 0.9);
+      expect(limitMiB).toBeLessThanOrEqual(SUPABASE_FUNCTION_MEMORY_MIB);
+    } finally {
+      await probe.stop();
+    }
   });
 });

@@ -1,8 +1,9 @@
 // Runs one function from exactly the files the CLI uploaded, the way Supabase's edge runtime gets
 // them: the uploaded Deno config, no node_modules and no package.json (npm: specifiers resolved from
-// the registry into a fresh DENO_DIR), only --allow-net and --allow-env, and only the environment
-// a deployed function is given. Supabase routes `/functions/v1/NAME/...` to the function as
-// `/NAME/...`, so callers use `url` = `http://127.0.0.1:PORT/NAME`.
+// the registry into a fresh DENO_DIR), only --allow-net and --allow-env, the isolate's heap limited
+// as Supabase limits it, and only the environment a deployed function is given. Supabase routes
+// `/functions/v1/NAME/...` to the function as `/NAME/...`, so callers use
+// `url` = `http://127.0.0.1:PORT/NAME`.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -11,6 +12,16 @@ import type { Upload } from "./management-api-stand-in.ts";
 import { freePort } from "../../local/stack.ts";
 
 const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
+
+/**
+ * Hosted Supabase's memory limit for a function (MiB). Its edge runtime creates each function's
+ * isolate with `heap_limits(0, memory_limit)` (supabase/edge-runtime,
+ * crates/base/src/runtime/mod.rs), and V8 sizes both heap generations from that figure exactly as
+ * it does for `--max-heap-size` (`Heap::ConfigureHeap`). A plain `deno run` sizes the heap from the
+ * machine's memory instead (4 GiB here): a young generation several times larger, and a peak RSS
+ * no deployed function has.
+ */
+export const SUPABASE_FUNCTION_MEMORY_MIB = 256;
 
 export interface DeployedFunction {
   url: string;
@@ -60,6 +71,7 @@ export async function startDeployedFunction(
       "run",
       "--allow-net",
       "--allow-env",
+      `--v8-flags=--max-heap-size=${SUPABASE_FUNCTION_MEMORY_MIB}`,
       ...(opts.denoFlags ?? []),
       ...(import_map_path ? ["--config", import_map_path] : []),
       entrypoint_path,
