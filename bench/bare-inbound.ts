@@ -1,5 +1,6 @@
-// The baseline for scenario 4, run under Deno like the functions: Deno.serve plus postgres.js doing
-// only the ledger insert `dynamics-webhook` does (no signature check, no validation, no effect).
+// The baseline for scenario 4, run under Deno like the functions (with the heap a deployed function
+// gets): Deno.serve plus postgres.js doing only the ledger insert `dynamics-webhook` does (no
+// signature check, no validation, no effect).
 // What the product costs on top of this is the price of verification and applying the event.
 // Same configuration as the functions (shared/config.ts); the port comes as `--port=N`.
 import { configured, loadConfig, readEnvironment } from "../shared/config.ts";

@@ -1,6 +1,7 @@
 // Runs bench/bare-inbound.ts under Deno on a port chosen here, and waits until it answers.
 import { once } from "node:events";
 import { spawnDeno } from "../local/deno-process.ts";
+import { SUPABASE_HEAP_FLAG } from "../tests/deploy/deployed-function.ts";
 import { freePort } from "../local/stack.ts";
 import { sleep } from "./scenario.ts";
 
@@ -26,11 +27,14 @@ export async function startBareServer(
 ): Promise<BareServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnDeno("bench/bare-inbound.ts", [`--port=${port}`], env, [
-    "ignore",
-    "ignore",
-    "inherit",
-  ]);
+  // The heap a deployed function gets, as the product's function has it in the same run.
+  const child = spawnDeno(
+    "bench/bare-inbound.ts",
+    [`--port=${port}`],
+    env,
+    ["ignore", "ignore", "inherit"],
+    [SUPABASE_HEAP_FLAG],
+  );
   const exited = once(child, "exit");
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -12,10 +12,20 @@ export function spawnDeno(
   args: readonly string[],
   env: Record<string, string | undefined>,
   stdio: SpawnOptions["stdio"] = ["ignore", "pipe", "pipe"],
+  denoFlags: readonly string[] = [],
 ): ChildProcess {
   return spawn(
     DENO,
-    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", script, ...args],
+    [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      ...denoFlags,
+      script,
+      ...args,
+    ],
     { cwd: ROOT, env: { ...env, NO_COLOR: "1" }, stdio },
   );
 }

@@ -23,6 +23,9 @@ const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
  */
 export const SUPABASE_FUNCTION_MEMORY_MIB = 256;
 
+/** The `deno run` flag that gives an isolate that heap. */
+export const SUPABASE_HEAP_FLAG = `--v8-flags=--max-heap-size=${SUPABASE_FUNCTION_MEMORY_MIB}`;
+
 export interface DeployedFunction {
   url: string;
   /** The Deno process serving it (the bench reads its CPU time and peak RSS from /proc). */
@@ -71,7 +74,7 @@ export async function startDeployedFunction(
       "run",
       "--allow-net",
       "--allow-env",
-      `--v8-flags=--max-heap-size=${SUPABASE_FUNCTION_MEMORY_MIB}`,
+      SUPABASE_HEAP_FLAG,
       ...(opts.denoFlags ?? []),
       ...(import_map_path ? ["--config", import_map_path] : []),
       entrypoint_path,
