@@ -3,7 +3,7 @@
 // the sandbox holds every removal or the time is up.
 import type { Stack } from "../local/stack.ts";
 import type { SyncRetryResult } from "../shared/contract/api.ts";
-import { cpuBetween, type CpuByProcess, peakRssMiB, sampleCpu } from "./process-memory.ts";
+import { cpuBetween, type CpuByProcess, peakRssMiB, sampleCpu } from "./process-usage.ts";
 import {
   COMPLETION_POLL_MS,
   lastRemovalAt,

@@ -21,7 +21,7 @@ import {
   sweptMemory,
 } from "../deployed.ts";
 import { callSyncRetry, runMassDispatch } from "../mass-dispatch.ts";
-import { cpuTimeMs } from "../process-memory.ts";
+import { cpuTimeMs } from "../process-usage.ts";
 import { atMost, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { median } from "../stats.ts";

@@ -2,7 +2,7 @@
 import type { SandboxHandle } from "../../local/stack.ts";
 import { startBenchStack } from "../bench-stack.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
-import { cpuNote } from "../process-memory.ts";
+import { cpuNote } from "../process-usage.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 

@@ -8,7 +8,7 @@
 // charged to the product's sending (scenario 2 measures the product with them on). Postgres only:
 // pg-boss needs a server.
 import { randomUUID } from "node:crypto";
-import { cpuNote } from "../process-memory.ts";
+import { cpuNote } from "../process-usage.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
 import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";

@@ -6,7 +6,7 @@
 // and the local gateway's forwarding and second verification are not the function's cost.
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import { executionMs, explainAs, indexesUsed } from "../explain.ts";
-import { cpuBetween, cpuNote, sampleCpu } from "../process-memory.ts";
+import { cpuBetween, cpuNote, sampleCpu } from "../process-usage.ts";
 import { POOL_MAX, startLargeInstall } from "../large-install.ts";
 import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
 import { loadFigures, type LoadResult, type RequestParts, runLoad } from "../load.ts";

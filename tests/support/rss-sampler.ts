@@ -1,12 +1,11 @@
 // Samples a process's resident memory (VmRSS from /proc/PID/status, Linux) while a load runs, and
 // summarises it by quarters: growth after the warm-up (second quarter to end) is what a leak shows.
-import { readFile } from "node:fs/promises";
+import { statusKiB } from "../../bench/process-usage.ts";
 
 export async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]);
+  const kib = await statusKiB(pid, "VmRSS");
+  if (kib === null) throw new Error(`no VmRSS for process ${pid}`);
+  return kib;
 }
 
 export interface RssSampler {

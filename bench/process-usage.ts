@@ -1,17 +1,27 @@
-// Memory and CPU time of another process from /proc (Linux): VmHWM is the peak resident set size,
-// utime + stime of /proc/PID/stat the CPU time of all its threads.
+// Memory and CPU time of another process from /proc (Linux): VmRSS and VmHWM of /proc/PID/status
+// are its resident set size now and at its peak, utime + stime of /proc/PID/stat the CPU time of
+// all its threads.
 import { readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 
-/** Peak RSS of `pid` in MiB, or null where /proc is not available. */
-export async function peakRssMiB(pid: number): Promise<number | null> {
+/**
+ * A memory figure of /proc/PID/status in KiB (VmRSS: resident now, VmHWM: its peak); null where
+ * /proc or the field is not available.
+ */
+export async function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number | null> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
-    return match ? Number(match[1]) / 1024 : null;
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
+    return match ? Number(match[1]) : null;
   } catch {
     return null;
   }
+}
+
+/** Peak RSS of `pid` in MiB, or null where /proc is not available. */
+export async function peakRssMiB(pid: number): Promise<number | null> {
+  const kib = await statusKiB(pid, "VmHWM");
+  return kib === null ? null : kib / 1024;
 }
 
 // /proc/PID/stat counts CPU time in clock ticks: USER_HZ, 100 on Linux whatever the kernel's HZ.
