@@ -3,10 +3,10 @@
 // brings back one line per attempt.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAttemptTally } from "../../shared/outbox/attempt-summary.ts";
-import type { AttemptRecord } from "../../shared/dynamics/dynamics-client.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
+import { attemptRecord } from "../support/attempt-record.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { fakeDynamicsClient } from "../support/fake-dynamics-client.ts";
 import { seedMentorsWithPendingEvents, settleOutbox } from "../support/factories.ts";
@@ -23,20 +23,6 @@ beforeEach(() => settleOutbox(db.sql));
 const EVENTS = 25;
 const BATCH = 10;
 
-function attempt(n: number, ok: boolean, durationMs: number): AttemptRecord {
-  return {
-    attempt: n,
-    startedAt: new Date(),
-    finishedAt: new Date(),
-    durationMs,
-    status: ok ? 204 : 503,
-    outcome: ok ? "delivered" : "retryable",
-    errorCode: ok ? null : "http_503",
-    error: ok ? null : "service unavailable",
-    retryAfterMs: null,
-  };
-}
-
 /** Each event: one delivered attempt, except `failing` events (one failed attempt, dead letter). */
 async function sweep(level: LogLevel, failing: number) {
   await seedMentorsWithPendingEvents(db.sql, EVENTS);
@@ -44,7 +30,7 @@ async function sweep(level: LogLevel, failing: number) {
   const client = fakeDynamicsClient({
     send: async (request) => {
       const ok = sent++ >= failing;
-      await request.onAttempt?.(attempt(1, ok, 10 + sent));
+      await request.onAttempt?.(attemptRecord({ status: ok ? 204 : 503, durationMs: 10 + sent }));
       return ok ? { ok: true, status: 204, attempts: 1 } : {
         ok: false,
         error: deliveryFailure("permanent", "http_400", "bad request", { status: 400 }),

@@ -12,6 +12,7 @@ import {
   requeueFailedEvents,
 } from "../../shared/outbox/sync-queries.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { attemptRecord } from "../support/attempt-record.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
 let db: TestDatabase;
@@ -37,25 +38,6 @@ async function finishRound(
 
 const claim = (owner: string, limit = 100, leaseSeconds = 60) =>
   claimDueEvents(db.sql, { owner, leaseSeconds, limit });
-
-function attempt(
-  n: number,
-  outcome: AttemptRecord["outcome"],
-  status: number | null,
-): AttemptRecord {
-  const startedAt = new Date("2026-11-22T10:00:00.000Z");
-  return {
-    attempt: n,
-    startedAt,
-    finishedAt: new Date(startedAt.getTime() + 12),
-    durationMs: 12,
-    status,
-    outcome,
-    errorCode: outcome === "delivered" ? null : `http_${status}`,
-    error: outcome === "delivered" ? null : "service unavailable",
-    retryAfterMs: null,
-  };
-}
 
 describe("claimDueEvents", () => {
   it("leases each due event to one owner and carries what the payload needs", async () => {
@@ -85,14 +67,14 @@ describe("claimDueEvents", () => {
     expect(again.eventId).toBe(event.eventId);
     expect(again.rounds).toBe(2);
     expect(
-      await finishRound(db.sql, event, "crashed", [attempt(1, "delivered", 200)], {
+      await finishRound(db.sql, event, "crashed", [attemptRecord({ status: 200 })], {
         state: "delivered",
         status: 200,
       }),
     )
       .toBe(false);
     expect(
-      await finishRound(db.sql, again, "survivor", [attempt(1, "delivered", 200)], {
+      await finishRound(db.sql, again, "survivor", [attemptRecord({ status: 200 })], {
         state: "delivered",
         status: 200,
       }),
@@ -160,7 +142,7 @@ describe("claimDueEvents", () => {
     const [renewed] = await claim("a");
     await db.sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
     expect(await claim("b")).toEqual([]);
-    await finishRound(db.sql, renewed, "a", [attempt(1, "delivered", 200)], {
+    await finishRound(db.sql, renewed, "a", [attemptRecord({ status: 200 })], {
       state: "delivered",
       status: 200,
     });
@@ -173,8 +155,8 @@ describe("claimDueEvents", () => {
     const [event] = await claim("a");
     const next = new Date(Date.now() + 60_000);
     await finishRound(db.sql, event, "a", [
-      attempt(1, "retryable", 503),
-      attempt(2, "retryable", 503),
+      attemptRecord({ status: 503 }),
+      attemptRecord({ attempt: 2, status: 503 }),
     ], {
       state: "retrying",
       nextAttemptAt: next,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedSyncedMentors } from "../../bench/seed.ts";
 import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
+import { attemptRecord } from "../support/attempt-record.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { explained, planNodes } from "../support/explained.ts";
 
@@ -26,7 +27,6 @@ describe("the dispatcher's batched result write", () => {
     if (db.engine !== "postgres") skip("PGlite has no auto_explain");
     const claimed = await claimDueEvents(db.sql, { owner: "plan", leaseSeconds: 60, limit: 5 });
     expect(claimed).toHaveLength(5);
-    const startedAt = new Date();
     const analyze = "set auto_explain.log_analyze = on";
     const { result: kept, statements } = await explained(db, analyze, (sql) =>
       finishRounds(
@@ -34,17 +34,7 @@ describe("the dispatcher's batched result write", () => {
         "plan",
         claimed.map((event) => ({
           event,
-          attempts: [{
-            attempt: 1,
-            startedAt,
-            finishedAt: startedAt,
-            durationMs: 3,
-            status: 204,
-            outcome: "delivered" as const,
-            errorCode: null,
-            error: null,
-            retryAfterMs: null,
-          }],
+          attempts: [attemptRecord()],
           finish: { state: "delivered" as const, status: 204 },
         })),
       ));
