@@ -44,9 +44,9 @@ export function createCallbackSender(options: CallbackOptions): CallbackSender {
   const maxAttempts = options.maxAttempts ?? 3;
   const timeoutMs = options.timeoutMs ?? 2000;
   const { state, shutdown } = options;
-  const own = options.post ? null : createHttpPost();
-  const post = options.post ?? own!.post;
-  shutdown.addEventListener("abort", () => own?.close(), { once: true });
+  // A poster of its own, closed with the sandbox, unless one was given.
+  const { post, close } = options.post ? { post: options.post, close: () => {} } : createHttpPost();
+  shutdown.addEventListener("abort", close, { once: true });
   const pending = new Set<Promise<void>>();
 
   async function deliver(url: string, secret: string, event: AppliedEvent): Promise<boolean> {
