@@ -1,17 +1,17 @@
 // EXPLAIN (ANALYZE, BUFFERS) of the exact statement a status query function sends: the function
 // runs against a stand-in for its query function that explains the first statement instead, sent
-// as the product sends it (`readAsCaller`: the caller's role and claims, the values as literals).
+// as the product sends it (`callerSql`: the caller's role and claims, the values as literals).
 import type postgres from "postgres";
 import type { Caller } from "../shared/http/jwt.ts";
-import { type Literal, readAsCaller, type ReadSql } from "../shared/http/caller-context.ts";
+import { type CallerSql, callerSql, type Literal } from "../shared/http/caller-context.ts";
 
 /** The plan of the first statement `fn` sends (it sees an empty result). */
 export async function explainAs(
   sql: postgres.Sql,
   caller: Caller,
-  fn: (sql: ReadSql) => Promise<unknown>,
+  fn: (sql: CallerSql) => Promise<unknown>,
 ): Promise<string> {
-  const read = readAsCaller(sql, caller);
+  const read = callerSql(sql, caller);
   let plan: string | null = null;
   const explaining = async (strings: TemplateStringsArray, ...values: Literal[]) => {
     if (plan === null) {
@@ -24,7 +24,7 @@ export async function explainAs(
     }
     return Object.assign([], { count: 0 });
   };
-  await fn(explaining as ReadSql);
+  await fn(explaining as CallerSql);
   if (plan === null) throw new Error("the function sent no query");
   return plan;
 }

@@ -2,6 +2,7 @@
 // the one database session, so the pool is kept small and nothing relies on session state.
 import postgres from "postgres";
 import type { DatabaseConfig } from "./config.ts";
+import type { Logger } from "./logger.ts";
 
 export type Sql = postgres.Sql;
 
@@ -48,5 +49,38 @@ export function createSql(database: DatabaseConfig, opts: SqlOptions = {}): Sql 
       application_name: opts.applicationName ?? "hlf-dynamics-sync",
       ...(opts.asyncCommit && prepare ? { synchronous_commit: "off" } : {}),
     },
+  });
+}
+
+/**
+ * Whether an unhandled rejection is postgres.js's own start-up query failing. On every new
+ * connection 3.4.9 fetches the array types and drops that query's promise (porsager/postgres#1192,
+ * #1205, #1223, all open), so when the connection dies or the query is cancelled meanwhile, the
+ * rejection reaches no one, and unhandled it ends a Deno process with every request it serves. The
+ * query that opened the connection fails or succeeds on its own. Recognised by the driver's query
+ * text: a driver that words it differently is not matched, and the process ends as before.
+ */
+export function isDroppedTypeFetch(reason: unknown): boolean {
+  const query = (reason as { query?: unknown } | null)?.query;
+  return typeof query === "string" && /\bb\.typarray\b/.test(query) &&
+    query.includes("pg_catalog.pg_type");
+}
+
+let typeFetchGuarded = false;
+
+/**
+ * Keeps this Deno process serving through `isDroppedTypeFetch` rejections, logged as warnings; any
+ * other unhandled rejection still ends it. Installed once per process; a no-op under Node (tests,
+ * the bench), which has no global `unhandledrejection` event.
+ */
+export function surviveDroppedTypeFetch(log: Logger): void {
+  if (typeFetchGuarded || typeof globalThis.addEventListener !== "function") return;
+  typeFetchGuarded = true;
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    if (!isDroppedTypeFetch(event.reason)) return;
+    event.preventDefault();
+    log.warn("database connection lost during the driver's start-up query", {
+      code: String((event.reason as { code?: unknown }).code ?? ""),
+    });
   });
 }

@@ -1,10 +1,10 @@
 // Sync status reads: one mentor (getSyncStatus) and the dashboard's list mode, each ONE statement.
-// Sent through `readAsCaller` (caller-context.ts) they see exactly what row-level security lets the
+// Sent through `callerSql` (caller-context.ts) they see exactly what row-level security lets the
 // caller see, in one round trip.
 import type { SyncStatus, SyncStatusListItem, SyncStatusPage } from "./contract/api.ts";
 import type { SyncState } from "./contract/vocabulary.ts";
 import { coordinatorView } from "./contract/coordinator-errors.ts";
-import { type Part, part, type ReadSql } from "./http/caller-context.ts";
+import { type CallerSql, type Part, part } from "./http/caller-context.ts";
 
 interface StatusRow {
   mentor_id: string;
@@ -49,7 +49,7 @@ function toStatus(r: StatusRow, now: Date): SyncStatus {
 }
 
 export async function fetchSyncStatus(
-  sql: ReadSql,
+  sql: CallerSql,
   mentorId: string,
   now: Date = new Date(),
 ): Promise<SyncStatus | null> {
@@ -100,7 +100,7 @@ export function decodeCursor(cursor: string): string | null {
  * and 6 ms for the same coordinator's list without a chapter.
  */
 export async function listSyncStatus(
-  sql: ReadSql,
+  sql: CallerSql,
   f: ListFilter,
   now: Date = new Date(),
 ): Promise<SyncStatusPage> {

@@ -4,7 +4,7 @@
 //     direct dispatch of that mentor through outbox/dispatcher.ts)
 //   sendWebhook: outbox/dispatcher.ts (sign and send one payload through the Dynamics client)
 //   getSyncStatus: the sync-status function, through status-queries.ts `fetchSyncStatus` run under
-//     the caller's row-level security (http/caller-context.ts `readAsCaller`); it is deliberately
+//     the caller's row-level security (http/caller-context.ts `callerSql`); it is deliberately
 //     not on this service, whose connection bypasses row-level security.
 import type { SyncResult } from "./contract/api.ts";
 import type { EventType } from "./contract/vocabulary.ts";

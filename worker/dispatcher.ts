@@ -110,8 +110,10 @@ async function main(): Promise<void> {
   }
   // A killed database connection can leave a rejection nobody awaits inside the driver (seen in
   // tests/long/crash-safety.test.ts: "terminating connection due to administrator command", not
-  // from any query of ours; Deno then exits). The loop already survives a failed round; a stray
-  // rejection is logged instead of ending a worker whose leases would only be re-claimed later.
+  // from any query of ours; Deno then exits). Reproduced since: postgres.js's start-up type query,
+  // whose promise it drops (shared/db.ts `isDroppedTypeFetch`). The loop already survives a failed
+  // round; any stray rejection is logged instead of ending a worker whose leases would only be
+  // re-claimed later.
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     log.error("dispatcher: unhandled rejection", { error: redact(String(event.reason)) });

@@ -3,7 +3,7 @@ import {
   SyncResendRequest,
   type SyncResult,
 } from "../../shared/contract/api.ts";
-import { asCaller } from "../../shared/http/caller-context.ts";
+import { callerSql } from "../../shared/http/caller-context.ts";
 import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
@@ -54,11 +54,7 @@ export function createApp(rt: Runtime) {
     }
 
     const { mentorId } = body;
-    const decision = await asCaller(
-      rt.sql,
-      caller,
-      (tx) => requestResend(tx, mentorId),
-    );
+    const decision = await requestResend(callerSql(rt.sql, caller), mentorId);
     switch (decision.kind) {
       case "not_found":
         throw new HttpError(404, "mentor_not_found", `no mentor ${mentorId}`);

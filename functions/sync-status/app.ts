@@ -4,7 +4,7 @@ import { createFunctionApp, requireRole } from "../../shared/http/function-app.t
 import { HttpError } from "../../shared/http/http.ts";
 import { invalidRequest, jsonOf, queryOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
-import { readAsCaller } from "../../shared/http/caller-context.ts";
+import { callerSql } from "../../shared/http/caller-context.ts";
 import { decodeCursor, fetchSyncStatus, listSyncStatus } from "../../shared/status-queries.ts";
 import type { Need } from "../../shared/config.ts";
 
@@ -19,7 +19,7 @@ export function createApp(rt: Runtime) {
 
   const answer = async (caller: Caller, query: SyncStatusQuery) => {
     // One round trip per request: the caller's context and the query in one message.
-    const sql = readAsCaller(rt.sql, caller);
+    const sql = callerSql(rt.sql, caller);
     if ("list" in query) {
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       if (after === null) {

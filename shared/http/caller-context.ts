@@ -19,7 +19,7 @@ export const part = (strings: TemplateStringsArray, ...values: Literal[]): Part 
 });
 
 /** One statement as a tagged template, answered with its rows. */
-export type ReadSql = <T extends readonly object[]>(
+export type CallerSql = <T extends readonly object[]>(
   strings: TemplateStringsArray,
   ...values: Literal[]
 ) => Promise<T>;
@@ -58,33 +58,28 @@ export function literal(value: Literal): string {
 // every row they check (about 11 us a parse on the 2-core bench machine, 2-4 per row of a status
 // page). Set transaction-locally, it also masks a session-level value another client of a shared
 // session may have left, which auth.uid() would otherwise prefer to the claims.
-function callerContext(caller: Caller): string {
+export function callerContext(caller: Caller): string {
   return `select set_config('request.jwt.claims', ${literal(JSON.stringify(caller.claims))}, true),
     set_config('request.jwt.claim.sub', ${literal(caller.userId ?? "")}, true),
     set_config('jit', 'off', true), set_config('role', ${literal(caller.role)}, true)`;
 }
 
 /**
- * Runs `fn` in a transaction as PostgREST would for this caller. Several statements, a round trip
- * each: for reads of one statement, `readAsCaller` is one round trip.
+ * A query function that runs each statement as `caller`: it sends the caller's context and the
+ * statement as ONE simple-protocol message. Postgres runs a message's statements as one implicit
+ * transaction, so the transaction-local role and claims hold for the statement and end with it,
+ * even behind a transaction-mode pooler; a failure anywhere rolls it all back, and a statement that
+ * writes commits with the message. One statement cannot do it alone: the role that row-level
+ * security applies is fixed when a statement starts, so a `set_config` inside it comes too late
+ * (checked on Postgres 15: a CTE setting the role reads every row). The values are rendered by
+ * `literal`, as the simple protocol takes no parameters.
+ *
+ * Product code runs nothing as a caller in `sql.begin`: when the backend of a reserved connection
+ * (a transaction's) dies, postgres.js 3.4.9 can throw from a timer, outside every promise, which
+ * ends the process (porsager/postgres#1208, fix PR #1209 not released;
+ * tests/reliability/backend-terminated.test.ts).
  */
-export function asCaller<T>(sql: Sql, caller: Caller, fn: (tx: Sql) => Promise<T>): Promise<T> {
-  return sql.begin(async (tx) => {
-    await tx.unsafe(callerContext(caller));
-    return fn(tx as unknown as Sql);
-  }) as Promise<T>;
-}
-
-/**
- * A query function that sends the caller's context and the statement as ONE simple-protocol
- * message: Postgres runs a message's statements as one implicit transaction, so the transaction-
- * local role and claims hold for the statement and end with it, even behind a transaction-mode
- * pooler; a failure anywhere rolls it all back. One statement cannot do it alone: the role that
- * row-level security applies is fixed when a statement starts, so a `set_config` inside it comes
- * too late (checked on Postgres 15: a CTE setting the role reads every row). The values are
- * rendered by `literal`, as the simple protocol takes no parameters.
- */
-export function readAsCaller(sql: Sql, caller: Caller): ReadSql {
+export function callerSql(sql: Sql, caller: Caller): CallerSql {
   return async <T extends readonly object[]>(
     strings: TemplateStringsArray,
     ...values: Literal[]

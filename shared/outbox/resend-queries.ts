@@ -1,14 +1,16 @@
-// Named queries of sync-resend. The rules (who may ask, once a minute per mentor, the audit row)
-// live in public.request_sync_resend; run inside `asCaller` it sees the caller's JWT claims.
+// Named queries of sync-resend, one statement each (no `sql.begin`: see http/caller-context.ts).
+// The rules (who may ask, once a minute per mentor, the audit row) live in
+// public.request_sync_resend; run through `callerSql` it sees the caller's JWT claims.
 import type { Sql } from "../db.ts";
-import { requeueFailedEvents } from "./sync-queries.ts";
+import type { CallerSql } from "../http/caller-context.ts";
+import { requeueFailed } from "./sync-queries.ts";
 
 export type ResendDecision =
   | { kind: "accepted"; eventId: string }
   | { kind: "rate_limited"; retryAfterSeconds: number }
   | { kind: "not_found" };
 
-export async function requestResend(sql: Sql, mentorId: string): Promise<ResendDecision> {
+export async function requestResend(sql: CallerSql, mentorId: string): Promise<ResendDecision> {
   const [row] = await sql<
     {
       outcome: ResendDecision["kind"];
@@ -28,18 +30,16 @@ export async function requestResend(sql: Sql, mentorId: string): Promise<ResendD
 
 /**
  * Re-queues the dead letters failed since `since` and audits each as a service-role recovery, in
- * one transaction. Returns how many were re-queued.
+ * one statement. Returns how many were re-queued.
  */
-export function recoverDeadLetters(sql: Sql, since: Date): Promise<number> {
-  return sql.begin(async (tx) => {
-    const events = await requeueFailedEvents(tx as unknown as Sql, { failedSince: since });
-    if (events.length > 0) {
-      await tx`
-        insert into public.sync_resend_requests
-          (mentor_id, requested_by, requester_role, kind, outcome, event_id)
-        select r."mentorId", null, 'service_role', 'recover', 'accepted', r."eventId"
-        from jsonb_to_recordset(${tx.json(events)}::jsonb) as r("mentorId" uuid, "eventId" uuid)`;
-    }
-    return events.length;
-  }) as Promise<number>;
+export async function recoverDeadLetters(sql: Sql, since: Date): Promise<number> {
+  const [{ recovered }] = await sql<{ recovered: number }[]>`
+    with requeued as (${requeueFailed(sql, { failedSince: since })}),
+    audited as (
+      insert into public.sync_resend_requests
+        (mentor_id, requested_by, requester_role, kind, outcome, event_id)
+      select "mentorId", null, 'service_role', 'recover', 'accepted', "eventId" from requeued
+    )
+    select count(*)::int as recovered from requeued`;
+  return recovered;
 }

@@ -242,7 +242,12 @@ export async function requeueFailedEvents(
   sql: Tx,
   f: RequeueFilter = {},
 ): Promise<{ eventId: string; mentorId: string }[]> {
-  return await sql<{ eventId: string; mentorId: string }[]>`
+  return await requeueFailed(sql, f);
+}
+
+/** The statement of `requeueFailedEvents`, for statements that also act on what it re-queued. */
+export function requeueFailed(sql: Tx, f: RequeueFilter) {
+  return sql<{ eventId: string; mentorId: string }[]>`
     update public.sync_events
     set state = 'pending', next_attempt_at = now(), rounds = 0, updated_at = now()
     where state = 'failed'

@@ -4,8 +4,8 @@
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as syncStatusApp } from "../../functions/sync-status/app.ts";
-import { asCaller, literal, part, readAsCaller } from "../../shared/http/caller-context.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { callerSql, literal, part } from "../../shared/http/caller-context.ts";
+import { asCaller, createTestDatabase, type TestDatabase } from "../support/db.ts";
 import {
   createChapter,
   createCoordinator,
@@ -164,7 +164,7 @@ describe("keyset pages while rows change", () => {
 
 describe("values sent as literals", () => {
   it("cannot end the literal or comment the statement out", async () => {
-    const sql = readAsCaller(db.sql, { role: "service_role", userId: null, claims: {} });
+    const sql = callerSql(db.sql, { role: "service_role", userId: null, claims: {} });
     for (
       const value of ["it's", "a'); drop table x; --", "back\\slash", "line\nbreak", "é ø 😀", ""]
     ) {
@@ -183,7 +183,7 @@ describe("values sent as literals", () => {
 
   it("the caller's claims reach the policies intact, quotes and all", async () => {
     const claims = { sub: coordinator, role: "authenticated", name: "O'Brien; --" };
-    const sql = readAsCaller(db.sql, { role: "authenticated", userId: coordinator, claims });
+    const sql = callerSql(db.sql, { role: "authenticated", userId: coordinator, claims });
     const [row] = await sql<{ claims: unknown; uid: string; who: string }[]>`
       select current_setting('request.jwt.claims')::jsonb as claims, auth.uid()::text as uid,
         current_user::text as who`;

@@ -16,7 +16,8 @@ import { inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
 import { loadConfig } from "../../shared/config.ts";
-import { asCaller } from "../../shared/http/caller-context.ts";
+import { callerContext } from "../../shared/http/caller-context.ts";
+import type { Caller } from "../../shared/http/jwt.ts";
 
 export type Engine = "pglite" | "postgres";
 
@@ -199,9 +200,24 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
 }
 
 /**
- * Runs `fn` in a transaction as PostgREST would for a request with these JWT claims (the product's
- * own `asCaller`: transaction-local role and `request.jwt.claims`). Everything is rolled back if `fn`
- * throws.
+ * Runs `fn` in a transaction as `caller`, the context set as the product sets it (`callerContext`:
+ * transaction-local role and claims), for tests that need several statements as one caller. The
+ * product itself sends one statement per message instead (`callerSql`).
+ */
+export function asCaller<T>(
+  sql: postgres.Sql,
+  caller: Caller,
+  fn: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx.unsafe(callerContext(caller));
+    return fn(tx);
+  }) as Promise<T>;
+}
+
+/**
+ * Runs `fn` in a transaction as PostgREST would for a request with these JWT claims. Everything is
+ * rolled back if `fn` throws.
  */
 export function asRole<T>(
   sql: postgres.Sql,
@@ -209,5 +225,5 @@ export function asRole<T>(
   fn: (tx: postgres.TransactionSql) => Promise<T>,
 ): Promise<T> {
   const caller = { role: jwt.role, userId: jwt.sub ?? null, claims: jwt };
-  return asCaller(sql, caller, (tx) => fn(tx as unknown as postgres.TransactionSql));
+  return asCaller(sql, caller, fn);
 }

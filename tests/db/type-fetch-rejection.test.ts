@@ -1,0 +1,107 @@
+// postgres.js 3.4.9 fetches the array types on every new connection and drops that query's promise
+// (porsager/postgres#1192, #1205, #1223): a connection that dies during it leaves a rejection no
+// code of ours can await, and Deno ends the process on an unhandled rejection, with every request
+// it was serving. A loopback proxy in front of the database answers the driver's first type query
+// as Postgres does a backend terminated at that moment (57P01, then the socket closes); later
+// connections pass through. A function booted as deployed functions are lives on; the bare pool,
+// which shows the rejection is real, does not.
+import { once } from "node:events";
+import { createServer, type Server, Socket } from "node:net";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnDeno } from "../../local/deno-process.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+
+let db: TestDatabase;
+let proxy: Server;
+let proxyUrl: string;
+let killed = 0;
+/** Connections through the proxy since the probe started: only the first one's query is killed. */
+let connections = 0;
+
+/** Postgres's ErrorResponse for a backend terminated by an administrator. */
+function terminatedResponse(): Buffer {
+  const fields = Buffer.concat([
+    ...[["S", "FATAL"], ["V", "FATAL"], ["C", "57P01"], [
+      "M",
+      "terminating connection due to administrator command",
+    ]].map(([code, text]) => Buffer.from(`${code}${text}\0`)),
+    Buffer.from("\0"),
+  ]);
+  const header = Buffer.alloc(5);
+  header.write("E", 0);
+  header.writeInt32BE(4 + fields.length, 1);
+  return Buffer.concat([header, fields]);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  if (db.engine !== "postgres") return;
+  const target = new URL(db.url);
+  proxy = createServer((client) => {
+    const first = connections++ === 0;
+    const server = new Socket().connect(Number(target.port || 5432), target.hostname);
+    const drop = () => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on("error", drop);
+    server.on("error", drop);
+    client.on("close", drop);
+    server.on("close", drop);
+    server.on("data", (chunk) => client.write(chunk));
+    client.on("data", (chunk) => {
+      if (first && chunk.includes("b.typarray")) {
+        killed++;
+        client.end(terminatedResponse());
+        server.destroy();
+      } else server.write(chunk);
+    });
+  });
+  proxy.listen(0, "127.0.0.1");
+  await once(proxy, "listening");
+  const address = proxy.address() as { port: number };
+  const via = new URL(db.url);
+  via.host = `127.0.0.1:${address.port}`;
+  proxyUrl = via.toString();
+});
+afterAll(async () => {
+  proxy?.close();
+  await db?.close();
+});
+
+async function probe(args: string[]): Promise<{ code: number | null; lines: string[] }> {
+  killed = 0;
+  connections = 0;
+  const child = spawnDeno("tests/support/type-fetch-probe.ts", args, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SUPABASE_DB_URL: proxyUrl,
+  });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));
+  createInterface({ input: child.stderr! }).on("line", (l) => lines.push(l));
+  const [code] = await once(child, "exit");
+  return { code, lines };
+}
+
+describe("a connection that dies during postgres.js's start-up type query", () => {
+  it("ends a bare Deno process with the driver's unhandled rejection", async ({ skip }) => {
+    if (db.engine !== "postgres") skip("the proxy stands in front of a Postgres server");
+    const { code, lines } = await probe(["--bare"]);
+    expect(killed).toBe(1);
+    expect(code).not.toBe(0);
+    expect(lines.join("\n")).toMatch(/57P01|terminating connection/);
+    expect(lines).not.toContain(JSON.stringify({ msg: "still running" }));
+  }, 60_000);
+
+  it("leaves a booted function running, with a warning that names the code", async ({ skip }) => {
+    if (db.engine !== "postgres") skip("the proxy stands in front of a Postgres server");
+    const { code, lines } = await probe([]);
+    expect(killed).toBe(1);
+    expect(code).toBe(0);
+    expect(lines).toContain(JSON.stringify({ msg: "still running" }));
+    const warnings = lines.filter((l) => l.includes("start-up query")).map((l) => JSON.parse(l));
+    expect(warnings).toEqual([expect.objectContaining({ level: "warn", code: "57P01" })]);
+  }, 60_000);
+});
