@@ -38,7 +38,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), NAMES);
   const adminUrl = loadConfig(process.env).database?.url;
-  const env = await describeEnvironment(adminUrl);
+  const env = await describeEnvironment(adminUrl, { probe: !options.smoke });
   const chosen = options.scenarios.length
     ? SCENARIOS.filter((s) => options.scenarios.includes(s.name))
     : SCENARIOS;
