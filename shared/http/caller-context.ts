@@ -77,7 +77,7 @@ export function callerContext(caller: Caller): string {
  * Product code runs nothing as a caller in `sql.begin`: when the backend of a reserved connection
  * (a transaction's) dies, postgres.js 3.4.9 can throw from a timer, outside every promise, which
  * ends the process (porsager/postgres#1208, fix PR #1209 not released;
- * tests/reliability/backend-terminated.test.ts).
+ * tests/unit/no-reserved-connections.test.ts keeps it out).
  */
 export function callerSql(sql: Sql, caller: Caller): CallerSql {
   return async <T extends readonly object[]>(

@@ -236,17 +236,10 @@ export interface RequeueFilter {
 /**
  * Re-queues dead letters (all, one mentor's, or those failed since a time) with a fresh round
  * budget, never one a newer event of its mentor has made moot (resending an old renewal after a
- * delivered expiry would list an uncertified mentor).
+ * delivered expiry would list an uncertified mentor). Awaited it runs alone; as a fragment of
+ * another statement, that statement can act on what it re-queued (`recoverDeadLetters`).
  */
-export async function requeueFailedEvents(
-  sql: Tx,
-  f: RequeueFilter = {},
-): Promise<{ eventId: string; mentorId: string }[]> {
-  return await requeueFailed(sql, f);
-}
-
-/** The statement of `requeueFailedEvents`, for statements that also act on what it re-queued. */
-export function requeueFailed(sql: Tx, f: RequeueFilter) {
+export function requeueFailedEvents(sql: Tx, f: RequeueFilter = {}) {
   return sql<{ eventId: string; mentorId: string }[]>`
     update public.sync_events
     set state = 'pending', next_attempt_at = now(), rounds = 0, updated_at = now()
