@@ -6,18 +6,17 @@
 // connections pass through. A function booted as deployed functions are lives on; the bare pool,
 // which shows the rejection is real, does not.
 import { once } from "node:events";
-import { createServer, type Server, Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnDeno } from "../../local/deno-process.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { type DbProxy, startDbProxy } from "../support/db-proxy.ts";
 
 let db: TestDatabase;
-let proxy: Server;
-let proxyUrl: string;
+let proxy: DbProxy;
 let killed = 0;
-/** Connections through the proxy since the probe started: only the first one's query is killed. */
-let connections = 0;
+/** The index of the probe's first connection through the proxy: only its query is killed. */
+let firstOfProbe = 0;
 
 /** Postgres's ErrorResponse for a backend terminated by an administrator. */
 function terminatedResponse(): Buffer {
@@ -37,46 +36,26 @@ function terminatedResponse(): Buffer {
 beforeAll(async () => {
   db = await createTestDatabase();
   if (db.engine !== "postgres") return;
-  const target = new URL(db.url);
-  proxy = createServer((client) => {
-    const first = connections++ === 0;
-    const server = new Socket().connect(Number(target.port || 5432), target.hostname);
-    const drop = () => {
-      client.destroy();
-      server.destroy();
-    };
-    client.on("error", drop);
-    server.on("error", drop);
-    client.on("close", drop);
-    server.on("close", drop);
-    server.on("data", (chunk) => client.write(chunk));
-    client.on("data", (chunk) => {
-      if (first && chunk.includes("b.typarray")) {
-        killed++;
-        client.end(terminatedResponse());
-        server.destroy();
-      } else server.write(chunk);
-    });
+  proxy = await startDbProxy(db.url, (chunk, { index, client, server }) => {
+    if (index !== firstOfProbe || !chunk.includes("b.typarray")) return true;
+    killed++;
+    client.end(terminatedResponse());
+    server.destroy();
+    return false;
   });
-  proxy.listen(0, "127.0.0.1");
-  await once(proxy, "listening");
-  const address = proxy.address() as { port: number };
-  const via = new URL(db.url);
-  via.host = `127.0.0.1:${address.port}`;
-  proxyUrl = via.toString();
 });
 afterAll(async () => {
-  proxy?.close();
+  await proxy?.close();
   await db?.close();
 });
 
 async function probe(args: string[]): Promise<{ code: number | null; lines: string[] }> {
   killed = 0;
-  connections = 0;
+  firstOfProbe = proxy.connections;
   const child = spawnDeno("tests/support/type-fetch-probe.ts", args, {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    SUPABASE_DB_URL: proxyUrl,
+    SUPABASE_DB_URL: proxy.url,
   });
   const lines: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));

@@ -9,7 +9,6 @@ import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { spawnDeno } from "../../local/deno-process.ts";
-import { loadConfig } from "../../shared/config.ts";
 import { eventually } from "../support/stack.ts";
 import {
   auditFigures,
@@ -18,9 +17,10 @@ import {
   openEvents,
   useDispatchFixture,
 } from "../reliability/dispatch-harness.ts";
+import { configuredEngine } from "../support/db.ts";
 import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
-const onPostgres = loadConfig().database?.url !== undefined;
+const onPostgres = configuredEngine() === "postgres";
 
 const EVENTS = 10_000;
 const CRASHES = 10;

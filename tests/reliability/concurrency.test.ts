@@ -4,7 +4,6 @@
 // `FOR UPDATE SKIP LOCKED` and leases are never contended and such a test would prove nothing.
 // The flapping mentor runs on both engines (one dispatcher racing the writes on PGlite).
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../shared/config.ts";
 import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
 import type { SyncService } from "../../shared/sync-service.ts";
 import {
@@ -20,9 +19,10 @@ import {
   renewMentors,
   useDispatchFixture,
 } from "./dispatch-harness.ts";
+import { configuredEngine } from "../support/db.ts";
 import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 
-const onPostgres = loadConfig().database?.url !== undefined;
+const onPostgres = configuredEngine() === "postgres";
 
 const t = useDispatchFixture();
 

@@ -15,6 +15,7 @@ import postgres from "postgres";
 import { inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
+import { migratedPgliteDump } from "../../local/db/pglite-template.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { callerContext } from "../../shared/http/caller-context.ts";
 import type { Caller } from "../../shared/http/jwt.ts";
@@ -128,25 +129,23 @@ export async function buildTestDatabaseTemplate(): Promise<{
       dispose: () => dropDatabase(adminUrl, templateName),
     };
   }
-  const server = await startPgliteServer();
-  try {
-    await withClient(server.url, (sql) => prepareDatabase(sql));
-    const dumpPath = join(tmpdir(), `${uniqueName("hlf-pglite")}.tar`);
-    const dump = await server.db.dumpDataDir("none");
-    await writeFile(dumpPath, new Uint8Array(await dump.arrayBuffer()));
-    return {
-      template: { engine: "pglite", dumpPath },
-      dispose: () => rm(dumpPath, { force: true }),
-    };
-  } finally {
-    await server.stop();
-  }
+  const dumpPath = join(tmpdir(), `${uniqueName("hlf-pglite")}.tar`);
+  const dump = await migratedPgliteDump();
+  await writeFile(dumpPath, new Uint8Array(await dump.arrayBuffer()));
+  return {
+    template: { engine: "pglite", dumpPath },
+    dispose: () => rm(dumpPath, { force: true }),
+  };
+}
+
+/** The engine this run's tests use: real Postgres when DATABASE_URL is configured, else PGlite. */
+export function configuredEngine(): Engine {
+  return loadConfig().database?.url ? "postgres" : "pglite";
 }
 
 function injectedTemplate(): TestDatabaseTemplate | undefined {
   const template = inject("testDatabaseTemplate");
-  const configured = loadConfig().database?.url ? "postgres" : "pglite";
-  return template?.engine === configured ? template : undefined;
+  return template?.engine === configuredEngine() ? template : undefined;
 }
 
 export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promise<TestDatabase> {

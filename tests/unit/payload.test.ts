@@ -19,19 +19,9 @@ import {
   renewalRecord,
   renewalRecords,
 } from "../support/payload-factory.ts";
+import { shuffled } from "../support/shuffled.ts";
 
 const ISO_MS_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 describe("buildPayload + toJson", () => {
   it("serialises every field, in contract order", () => {
