@@ -252,6 +252,9 @@ const variables = z.object({
   WEBHOOK_MAX_BODY_BYTES: int(256, 10_485_760).default(65_536).describe(
     "Largest inbound webhook body (413 beyond).",
   ),
+  REQUEST_DEADLINE_MS: int(100, 600_000).default(20_000).describe(
+    "How long a request may run past its function's own budget (none for dynamics-webhook, sync-status, sync-resend and sync-health; DYNAMICS_BUDGET_MS for sync-retry and the certification functions; RECONCILE_BUDGET_MS for sync-reconcile) before it is answered 503 deadline_exceeded with Retry-After: bounds a request waiting on a database connection that died.",
+  ),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe(
     "debug, info, warn, error or silent.",
   ),
@@ -331,6 +334,8 @@ export interface Config {
   inbound: { toleranceSeconds: number; maxBodyBytes: number; secrets: string[] | undefined };
   reconcile: { pageSize: number; budgetMs: number; maxPages: number };
   alerts: { webhookUrl: string | undefined; outageSeconds: number };
+  /** What a request may take past its function's own budget (REQUEST_DEADLINE_MS). */
+  requestDeadlineMs: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -513,6 +518,7 @@ export function loadConfig(env: Env = readEnvironment(), needs: readonly Need[] 
       maxPages: v.RECONCILE_MAX_PAGES,
     },
     alerts: { webhookUrl: v.ALERT_WEBHOOK_URL, outageSeconds: v.ALERT_OUTAGE_SECONDS },
+    requestDeadlineMs: v.REQUEST_DEADLINE_MS,
     logLevel: v.LOG_LEVEL,
   };
 }

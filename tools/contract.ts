@@ -122,7 +122,9 @@ const ERROR_RESPONSES: Record<string, string> = {
   TooManyRequests: "Asked again too soon; `Retry-After` says how many seconds to wait.",
   InternalError: "Unexpected failure; safe to retry.",
   Unavailable: "The function is not configured (`misconfigured`, naming the variable to set), or " +
-    "the project's signing keys could not be fetched; nothing was done, retry once fixed.",
+    "the project's signing keys could not be fetched; nothing was done, retry once fixed. Or no " +
+    "answer came within the request's deadline (`deadline_exceeded`, with `Retry-After`); what " +
+    "was done is safe to repeat.",
 };
 
 const errorRef = (name: string): JsonObject => ({ $ref: `#/components/responses/${name}` });

@@ -2,7 +2,11 @@
 // the database (pg_net, or a Supabase Database Webhook body) or by an operator with { mentorId },
 // service role only. Answers with the event and the state its delivery reached.
 import { mentorIdFromSyncRequest, SyncRequest } from "../../shared/contract/api.ts";
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
 import type { EventType } from "../../shared/contract/vocabulary.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
@@ -15,7 +19,11 @@ export function createSyncEndpoint(
   eventType: EventType,
   rt: Runtime,
 ) {
-  const app = createFunctionApp(name, rt.log);
+  const app = createFunctionApp(
+    name,
+    rt.log,
+    requestDeadlineMs(rt.config, rt.config.dynamics.budgetMs),
+  );
   app.use("*", requireRole(rt.callers, ["service_role"]));
   app.post("/", rawBody(MAX_REQUEST_BYTES), jsonOf(SyncRequest), async (c) => {
     const mentorId = mentorIdFromSyncRequest(c.get("input"));

@@ -1,4 +1,8 @@
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { fetchHealth, toPrometheus } from "../../shared/health.ts";
 import type { Runtime } from "../../shared/runtime.ts";
 import type { Need } from "../../shared/config.ts";
@@ -8,7 +12,7 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 
 // Health for operators and monitoring: JSON, or Prometheus text with `Accept: text/plain`.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-health", rt.log);
+  const app = createFunctionApp("sync-health", rt.log, requestDeadlineMs(rt.config));
   app.use("*", requireRole(rt.callers, ["service_role"]));
   app.get("/", async (c) => {
     const health = await fetchHealth(

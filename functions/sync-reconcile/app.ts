@@ -1,6 +1,10 @@
 import { ReconcileRequest } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
 import { reconcileListings } from "../../shared/reconcile.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
@@ -14,7 +18,11 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 // and enqueues a corrective event for every mentor that differs. Answers with the run so far; a
 // run that needs more than one invocation says `"status": "running"` and the next call resumes it.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-reconcile", rt.log);
+  const app = createFunctionApp(
+    "sync-reconcile",
+    rt.log,
+    requestDeadlineMs(rt.config, rt.config.reconcile.budgetMs),
+  );
   app.use("*", requireRole(rt.callers, ["service_role"]));
   app.post("/", rawBody(4096), jsonOf(ReconcileRequest), async (c) => {
     const outcome = await reconcileListings({

@@ -4,7 +4,11 @@ import {
   type SyncResult,
 } from "../../shared/contract/api.ts";
 import { callerSql } from "../../shared/http/caller-context.ts";
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import { recoverDeadLetters } from "../../shared/outbox/resend-queries.ts";
@@ -21,7 +25,7 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 // asked is audited), and the service role's `{failedSince}` recovers dead letters since a time.
 // Both answer 202: the event is accepted and dispatched; its state says how far it got.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-resend", rt.log);
+  const app = createFunctionApp("sync-resend", rt.log, requestDeadlineMs(rt.config));
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
   app.post("/", rawBody(4096), jsonOf(SyncResendRequest), async (c) => {
     const body = c.get("input");

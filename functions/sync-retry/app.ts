@@ -1,6 +1,10 @@
 import { SyncRetryRequest, type SyncRetryResult } from "../../shared/contract/api.ts";
 import { checkAlerts } from "../../shared/alerts.ts";
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { jsonOf, rawBody } from "../../shared/http/request-body.ts";
 import { memoryInUse } from "../../shared/memory.ts";
 import type { Runtime } from "../../shared/runtime.ts";
@@ -12,7 +16,11 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 // The sweep: re-queues dead letters on request, releases held events once delivery is resumed,
 // dispatches due events in batches within the function's time budget, then checks alerts.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-retry", rt.log);
+  const app = createFunctionApp(
+    "sync-retry",
+    rt.log,
+    requestDeadlineMs(rt.config, rt.config.dynamics.budgetMs),
+  );
   app.use("*", requireRole(rt.callers, ["service_role"]));
   app.post("/", rawBody(4096), jsonOf(SyncRetryRequest), async (c) => {
     const body = c.get("input");

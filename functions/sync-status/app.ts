@@ -1,6 +1,10 @@
 import type { Caller } from "../../shared/http/jwt.ts";
 import { SyncStatusQuery } from "../../shared/contract/api.ts";
-import { createFunctionApp, requireRole } from "../../shared/http/function-app.ts";
+import {
+  createFunctionApp,
+  requestDeadlineMs,
+  requireRole,
+} from "../../shared/http/function-app.ts";
 import { HttpError } from "../../shared/http/http.ts";
 import { invalidRequest, jsonOf, queryOf, rawBody } from "../../shared/http/request-body.ts";
 import type { Runtime } from "../../shared/runtime.ts";
@@ -14,7 +18,7 @@ export const needs: readonly Need[] = ["database", "callers"];
 // getSyncStatus for the Flutter app and the coordinator dashboard, under row-level security for the
 // caller's JWT: a mentor the caller may not see answers 404, exactly like one that does not exist.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-status", rt.log);
+  const app = createFunctionApp("sync-status", rt.log, requestDeadlineMs(rt.config));
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
 
   const answer = async (caller: Caller, query: SyncStatusQuery) => {

@@ -1,20 +1,39 @@
 // The frame every edge function shares: mounted at `/NAME` as Supabase routes it, CORS for the
-// Flutter web app and the dashboard, JSON errors for unknown routes (405 with `Allow` for a known
-// path with the wrong method) and uncaught failures, every `HttpError` a step of the pipeline throws
-// answered with the error envelope, and the caller's verified role.
+// Flutter web app and the dashboard, a deadline per request, JSON errors for unknown routes (405 with
+// `Allow` for a known path with the wrong method) and uncaught failures, every `HttpError` a step of
+// the pipeline throws answered with the error envelope, and the caller's verified role.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { timeout } from "hono/timeout";
 import type { MiddlewareHandler } from "hono";
 import { HttpError, jsonError } from "./http.ts";
 import { methodNotAllowed } from "./http-methods.ts";
 import type { Caller, CallerRole, CallerVerifier } from "./jwt.ts";
 import type { Logger } from "../logger.ts";
+import type { Config } from "../config.ts";
 
 export type FunctionEnv = { Variables: { caller: Caller } };
 
+/** How long a client waiting on a missed deadline is asked to wait before trying again. */
+const DEADLINE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A function's request deadline: its own work budget (a send's, a reconciliation run's; none for a
+ * read or an inbound webhook) plus REQUEST_DEADLINE_MS for everything around it.
+ */
+export const requestDeadlineMs = (config: Config, workBudgetMs = 0) =>
+  workBudgetMs + config.requestDeadlineMs;
+
+/**
+ * `deadlineMs` bounds every request: a query on a connection whose backend died can stay pending
+ * for good (postgres.js 3.4.9, see RELIABILITY.md), and its caller should hear 503 and retry rather
+ * than wait for Supabase's wall-clock limit. The work it abandons finishes or fails on its own;
+ * what it wrote is idempotent for the retry (ledger by event id, leases, rate-limited resends).
+ */
 export function createFunctionApp(
   name: string,
   log: Logger,
+  deadlineMs: number,
 ): Hono<FunctionEnv> {
   const app = new Hono<FunctionEnv>().basePath(`/${name}`);
   app.use(
@@ -29,6 +48,21 @@ export function createFunctionApp(
       ],
       allowMethods: ["GET", "POST", "OPTIONS"],
       maxAge: 600,
+    }),
+  );
+  // After CORS, so the deadline's answer carries its headers too (hono's timeout middleware: it
+  // races the rest of the pipeline and throws the error below, which onError answers).
+  app.use(
+    "*",
+    timeout(deadlineMs, () => {
+      log.warn("request deadline exceeded", { function: name, deadlineMs });
+      return new HttpError(
+        503,
+        "deadline_exceeded",
+        `no answer within ${deadlineMs} ms; retry`,
+        undefined,
+        { "Retry-After": String(DEADLINE_RETRY_AFTER_SECONDS) },
+      );
     }),
   );
   app.notFound((c) =>

@@ -1,5 +1,6 @@
 // JSON error envelope shared by every function: `{ "error": { "code", "message" } }`.
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorBody } from "../contract/api.ts";
 
@@ -25,18 +26,18 @@ export function jsonError(
 
 /**
  * A refusal raised anywhere in a function's pipeline (middleware or handler); the app's `onError`
- * answers it with the envelope above. Ours, not Hono's `HTTPException`, because the envelope needs
- * a machine-readable `code` and optional `details` that `HTTPException` does not carry.
+ * answers it with the envelope above. A Hono `HTTPException`, so Hono's own middleware can raise it
+ * (the request deadline), with the machine-readable `code` and optional `details` the envelope needs.
  */
-export class HttpError extends Error {
+export class HttpError extends HTTPException {
   override readonly name = "HttpError";
   constructor(
-    readonly status: ContentfulStatusCode,
+    status: ContentfulStatusCode,
     readonly code: string,
     message: string,
     readonly details?: unknown,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
-    super(message);
+    super(status, { message });
   }
 }

@@ -225,9 +225,14 @@ describe("contracts/examples", () => {
       () => misconfiguredResponse(new ConfigError("DYNAMICS_SIGNING_SECRET", "is required")),
     ],
     ["413 payload_too_large", () => {
-      const app = createFunctionApp("contract-test", createLogger("silent"));
+      const app = createFunctionApp("contract-test", createLogger("silent"), 10_000);
       app.post("/", rawBody(8), (c) => c.text("read"));
       return app.request("/contract-test", { method: "POST", body: "x".repeat(64) });
+    }],
+    ["503 deadline_exceeded", () => {
+      const app = createFunctionApp("contract-test", createLogger("silent"), 1);
+      app.get("/", () => new Promise<Response>(() => {}));
+      return app.request("/contract-test");
     }],
   ])("the %s error body validates against ErrorBody", async (_name, respond) => {
     const check = ajv.compile({
