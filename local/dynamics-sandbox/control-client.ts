@@ -7,7 +7,8 @@ import type { Listing } from "../../shared/contract/vocabulary.ts";
 
 export interface SandboxControl {
   faults(faults: FaultSpec | FaultSpec[]): Promise<void>;
-  throttle(limit: number, windowMs: number): Promise<void>;
+  /** `millisecondHint`: 429s also say the wait in ms (not a Dataverse header; see control.ts). */
+  throttle(limit: number, windowMs: number, opts?: { millisecondHint?: boolean }): Promise<void>;
   clearThrottle(): Promise<void>;
   config(patch: ConfigPatch): Promise<ReturnType<typeof publicConfig>>;
   reset(): Promise<void>;
@@ -39,7 +40,8 @@ export function sandboxControl(baseUrl: string, doFetch: typeof fetch = fetch): 
 
   return {
     faults: async (faults) => void await call("POST", "/faults", faults),
-    throttle: async (limit, windowMs) => void await call("POST", "/throttle", { limit, windowMs }),
+    throttle: async (limit, windowMs, opts = {}) =>
+      void await call("POST", "/throttle", { limit, windowMs, ...opts }),
     clearThrottle: async () => void await call("DELETE", "/throttle"),
     config: (patch) => call("POST", "/config", patch),
     reset: async () => void await call("POST", "/reset"),

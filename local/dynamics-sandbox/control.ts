@@ -23,6 +23,11 @@ export const ListingEdit = z.strictObject({ listing: z.enum(["listed", "unlisted
 const ThrottleSpec = z.object({
   limit: z.number().int().min(1),
   windowMs: z.number().int().min(1).max(3_600_000),
+  /**
+   * Also send the wait in milliseconds (`x-ms-retry-after-ms`), which Dataverse does not: for a
+   * window scaled down so far that whole seconds of Retry-After no longer express it.
+   */
+  millisecondHint: z.boolean().default(false),
 });
 
 const secret = z.string().min(1);
@@ -75,7 +80,7 @@ export function controlRoutes(state: SandboxState, now: () => number): Hono<Sand
   control.post("/throttle", async (c) => {
     const parsed = parseJsonWith(ThrottleSpec, await c.req.text());
     if (!parsed.ok) return jsonError(c, 400, "invalid_throttle", "invalid throttle", parsed.issues);
-    state.throttle = createThrottle(parsed.value.limit, parsed.value.windowMs);
+    state.throttle = createThrottle(parsed.value);
     return c.json({ throttle: parsed.value });
   });
   control.delete("/throttle", (c) => {

@@ -22,23 +22,27 @@ export function admit(
   const waitMs = throttleWait(state, nowMs);
   const left = throttleRemaining(state, nowMs);
   if (left) c.set("admittedRemaining", left.requests);
-  return waitMs === null ? null : throttled(state, waitMs);
+  return waitMs === null
+    ? null
+    : throttled(state, waitMs, { millisecondHint: state.throttle?.millisecondHint });
 }
 
 /**
- * A 429 as Dataverse sends it: Retry-After in whole seconds (by default, the wait rounded up), the
- * request-count code, and the limit and window in the message.
+ * A 429 as Dataverse sends it: Retry-After in whole seconds (by default, the wait rounded up) and,
+ * unless a scaled-down throttle asks for it, no other hint of the wait; the request-count code, and
+ * the limit and window in the message.
  */
 export function throttled(
   state: SandboxState,
   waitMs: number,
-  retryAfter = String(Math.ceil(waitMs / 1000)),
-  precise = true,
+  { retryAfter = String(Math.ceil(waitMs / 1000)), millisecondHint = false }: {
+    retryAfter?: string;
+    millisecondHint?: boolean;
+  } = {},
 ): Response {
   state.counters.throttled += 1;
   const headers: Record<string, string> = { "Retry-After": retryAfter };
-  // Azure's millisecond hint, so clients need not round a short window up to whole seconds.
-  if (precise) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
+  if (millisecondHint) headers["x-ms-retry-after-ms"] = String(Math.max(0, Math.ceil(waitMs)));
   const limit = state.throttle;
   const message = limit
     ? `Number of requests exceeded the limit of ${limit.limit} over time window of ${

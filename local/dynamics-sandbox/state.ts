@@ -79,6 +79,8 @@ export interface Counters {
 export interface Throttle {
   limit: number;
   windowMs: number;
+  /** A 429 also says its wait in milliseconds (not a Dataverse header; see control.ts). */
+  millisecondHint: boolean;
   executionMs: number;
   /** When each request still in the window was accepted (epoch ms, oldest first). */
   accepted: number[];
@@ -91,10 +93,17 @@ export interface Throttle {
 /** Dataverse allows 1,200 s of execution per 300 s window: four times the window. */
 export const EXECUTION_PER_WINDOW = 4;
 
-export function createThrottle(limit: number, windowMs: number): Throttle {
+export function createThrottle(
+  { limit, windowMs, millisecondHint = false }: {
+    limit: number;
+    windowMs: number;
+    millisecondHint?: boolean;
+  },
+): Throttle {
   return {
     limit,
     windowMs,
+    millisecondHint,
     executionMs: EXECUTION_PER_WINDOW * windowMs,
     accepted: [],
     executions: [],

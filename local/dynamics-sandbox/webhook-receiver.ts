@@ -136,7 +136,7 @@ async function serveFault(
       const retryAfter = fault.format === "http-date"
         ? new Date(deps.now() + waitMs).toUTCString()
         : String(fault.retryAfterSeconds);
-      return throttled(deps.state, waitMs, retryAfter, false);
+      return throttled(deps.state, waitMs, { retryAfter });
     }
     case "hang": {
       const client = c.req.raw.signal;

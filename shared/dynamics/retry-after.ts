@@ -1,6 +1,7 @@
-// `Retry-After` (RFC 9110 §10.2.3) is either delta-seconds or an HTTP-date. Azure services, Dataverse
-// among them, may also send a millisecond hint (`retry-after-ms` / `x-ms-retry-after-ms`), which is
-// preferred when present because whole seconds overshoot short throttling windows.
+// `Retry-After` (RFC 9110 §10.2.3) is either delta-seconds or an HTTP-date. Dataverse sends whole
+// seconds and nothing else; some Azure services in front of a receiver also send a millisecond hint
+// (`retry-after-ms` / `x-ms-retry-after-ms`), preferred when present because whole seconds overshoot
+// short throttling windows.
 
 /** Milliseconds to wait, capped at `capMs`; null when the header is absent or unusable. */
 export function parseRetryAfter(

@@ -281,7 +281,7 @@ describe("faults and throttling", () => {
     expect(answers.map((a) => a.status)).toEqual([204, 204, 429]);
     const throttled = answers[2];
     expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThanOrEqual(59);
-    expect(Number(throttled.headers.get("x-ms-retry-after-ms"))).toBeGreaterThan(58_000);
+    expect(throttled.headers.get("x-ms-retry-after-ms")).toBeNull();
     expect((await throttled.json()).error.code).toBe("0x80072322");
     await sandbox().control.clearThrottle();
     expect((await deliver(event(), auth)).status).toBe(204);

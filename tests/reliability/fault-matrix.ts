@@ -95,7 +95,9 @@ export function faultCases(events: number): FaultCase[] {
       // window is smaller than the 16 sends in flight at first, so some are refused before the
       // client has learnt it (tests/reliability/throttle-pacing.test.ts checks the pacing itself).
       name: "sliding-window throttle, 5 requests per 50 ms",
-      inject: (sandbox) => sandbox.control.throttle(5, 50),
+      // A 50 ms window is below what whole seconds of Retry-After express: the sandbox says the
+      // wait in milliseconds too (Dataverse's windows are minutes).
+      inject: (sandbox) => sandbox.control.throttle(5, 50, { millisecondHint: true }),
       check: (run) => {
         expect(run.counters.throttled).toBeGreaterThan(0);
         expectRequests(run, events + run.counters.throttled);

@@ -14,7 +14,7 @@ import {
   TIME_REMAINING_HEADER,
 } from "../../shared/dynamics/rate-limit-headers.ts";
 
-async function throttledSandbox(limit: number, windowMs: number) {
+async function throttledSandbox(limit: number, windowMs: number, millisecondHint?: boolean) {
   let nowMs = Date.parse("2026-11-23T10:00:00.000Z");
   const sandbox = createSandboxApp({}, { now: () => nowMs });
   const { app } = sandbox;
@@ -38,7 +38,7 @@ async function throttledSandbox(limit: number, windowMs: number) {
       app.request(`${CONTROL_PREFIX}/throttle`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ limit, windowMs }),
+        body: JSON.stringify({ limit, windowMs, millisecondHint }),
       }),
   };
 }
@@ -72,8 +72,9 @@ describe("the sandbox's throttle", () => {
     ]);
     const refused = answers[3];
     // The first request leaves the window 10 s after it came, 3 s ago.
+    // Whole seconds only, as Dataverse answers: no millisecond hint.
     expect(refused.headers.get("retry-after")).toBe("7");
-    expect(refused.headers.get("x-ms-retry-after-ms")).toBe("7000");
+    expect(refused.headers.get("x-ms-retry-after-ms")).toBeNull();
     expect((await refused.json()).error).toEqual({
       code: "0x80072322",
       message: "Number of requests exceeded the limit of 3 over time window of 10 seconds.",
@@ -93,6 +94,19 @@ describe("the sandbox's throttle", () => {
     // t = 10 s: the first has left (a fixed window would have freed both), the second has not.
     expect(counts(await s.read()).slice(0, 2)).toEqual([200, "0"]);
     const refused = await s.read();
-    expect([refused.status, refused.headers.get("x-ms-retry-after-ms")]).toEqual([429, "4000"]);
+    expect([refused.status, refused.headers.get("retry-after")]).toEqual([429, "4"]);
+  });
+
+  it("says the wait in milliseconds too only when the throttle asks for it (not a Dataverse header)", async () => {
+    const s = await throttledSandbox(1, 2_500, true);
+    await s.throttle();
+    expect((await s.read()).status).toBe(200);
+    s.advance(1_000);
+    const refused = await s.read();
+    expect([
+      refused.status,
+      refused.headers.get("retry-after"),
+      refused.headers.get("x-ms-retry-after-ms"),
+    ]).toEqual([429, "2", "1500"]);
   });
 });
