@@ -104,7 +104,9 @@ const emptyCounts = (): DispatchCounts => ({
 });
 
 // Leave this much of a lease unused, so a slow round never outlives the lease it writes under; a
-// short lease keeps a quarter instead, or it would leave no time to deliver at all.
+// short lease keeps a quarter instead, or it would leave no time to deliver at all. Counted from the
+// claim: a batch's last rounds start late (measured: with one budget per round they were sent after
+// their lease had run out, and another dispatcher could claim and send the same events).
 const LEASE_MARGIN_MS = 5_000;
 const leaseBudgetMs = (leaseSeconds: number) =>
   leaseSeconds * 1000 - Math.min(LEASE_MARGIN_MS, leaseSeconds * 250);
@@ -192,7 +194,10 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     return built.payload;
   }
 
-  /** One round of one event; null when the lease was lost before its result could be recorded. */
+  /**
+   * One round of one event, sent only within `deadline` (the call's and the lease's, whichever comes
+   * first); null when the lease was lost before its result could be recorded.
+   */
   async function deliver(
     event: ClaimedEvent,
     deadline: number,
@@ -211,10 +216,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       };
       return (await batch.record.add({ event, attempts: [], finish })) ? "failed" : null;
     }
-    const budgetMs = Math.max(
-      0,
-      Math.min(deadline - now(), leaseBudgetMs(o.leaseSeconds)),
-    );
+    const budgetMs = Math.max(0, deadline - now());
     const { outcome, attempts } = await sendWebhook(event.eventType, payload, {
       budgetMs,
       onAttempt: (a) => batch.attempts.add(a.durationMs, a.outcome === "delivered"),
@@ -275,6 +277,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         if (sweep) counts.held = await holdDueEvents(sql);
         break;
       }
+      // Read before claiming, so the lease the database grants ends no earlier than this counts.
+      const claimStarted = now();
       const batch = await claimDueEvents(sql, {
         owner: o.owner,
         leaseSeconds: o.leaseSeconds,
@@ -284,6 +288,8 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       if (batch.length === 0) break;
       counts.claimed += batch.length;
       const batchStarted = now();
+      // A round that starts late in the batch still ends inside the lease it writes under.
+      const batchDeadline = Math.min(deadline, claimStarted + leaseBudgetMs(o.leaseSeconds));
       const tally: BatchTally = {
         refused: 0,
         attempts: createAttemptTally(),
@@ -295,7 +301,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       const states = await mapWithConcurrency(
         batch,
         o.concurrency,
-        (e) => deliver(e, deadline, tally),
+        (e) => deliver(e, batchDeadline, tally),
       );
       const batchCounts = { delivered: 0, retrying: 0, failed: 0, lostLeases: 0 };
       for (const state of states) {

@@ -107,9 +107,10 @@ export interface RoundResult {
 
 /**
  * Records rounds' attempts and results, for many events in one statement (the statement-level
- * triggers behind it then run once for all of them). The attempts are written whatever happens
- * (they happened); an event changes only if this dispatcher still holds its lease. Returns, per
- * input in order, false where the lease was lost (another dispatcher re-claimed the event).
+ * triggers behind it then run once for all of them). The attempts are written, and counted in the
+ * event's `attempts`, whatever happens (they happened: the count stays equal to the audit rows); the
+ * rest of the result applies only if this dispatcher still holds the lease. Returns, per input in
+ * order, false where the lease was lost (another dispatcher re-claimed the event).
  */
 export async function finishRounds(
   sql: Tx,
@@ -141,13 +142,22 @@ export async function finishRounds(
   // The events by primary key and their audit rows by event id, never by joining the input to the
   // tables: the input's size is a guess (100 rows), and so are the tables' sizes while a mass
   // expiry grows them, which made every result write scan all of sync_events (bench scenario 9).
+  // Lock order: a statement that updates several outbox rows locks them first, in id order, so two
+  // such statements cannot deadlock (measured: grouped inbound confirmations and these writes, each
+  // locking in its own input's order, deadlocked in bench scenario 2).
   const ids = input.map((r) => r.id);
   const eventIds = input.map((r) => r.event_id);
-  const rows = await sql<{ id: string }[]>`
+  const rows = await sql<{ id: string; held: boolean }[]>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(input)}::jsonb) as r(id bigint, event_id uuid,
         mentor_id uuid, state text, error text, error_code text, status int, next_attempt_at timestamptz,
         refunded_rounds int, attempts jsonb)
+    ), locked as (
+      -- Read under the row lock, so the lease cannot change hands before this statement commits.
+      select e.id, e.lease_owner is not distinct from ${owner} as held from public.sync_events e
+      where e.id = any(${ids}::bigint[])
+      order by e.id
+      for update
     ), previous as (
       select event_id, max(attempt) as n
       from public.dynamics_sync_attempts
@@ -168,22 +178,25 @@ export async function finishRounds(
       select event_id, count(*)::int as n from recorded group by event_id
     )
     update public.sync_events e
-    set state = i.state,
-        attempts = e.attempts + coalesce(c.n, 0),
-        rounds = e.rounds - i.refunded_rounds,
-        delivered_at = case when i.state = 'delivered' then now() else e.delivered_at end,
-        next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
-        last_error = i.error,
-        last_error_code = i.error_code,
-        last_status = i.status,
-        lease_owner = null,
-        lease_expires_at = null,
+    set attempts = e.attempts + coalesce(c.n, 0),
+        state = case when l.held then i.state else e.state end,
+        rounds = case when l.held then e.rounds - i.refunded_rounds else e.rounds end,
+        delivered_at = case when l.held and i.state = 'delivered' then now() else e.delivered_at end,
+        next_attempt_at = case when l.held then coalesce(i.next_attempt_at, e.next_attempt_at)
+                               else e.next_attempt_at end,
+        last_error = case when l.held then i.error else e.last_error end,
+        last_error_code = case when l.held then i.error_code else e.last_error_code end,
+        last_status = case when l.held then i.status else e.last_status end,
+        lease_owner = case when l.held then null else e.lease_owner end,
+        lease_expires_at = case when l.held then null else e.lease_expires_at end,
         updated_at = now()
     from input i
+    join locked l on l.id = i.id
     left join recorded_counts c on c.event_id = i.event_id
-    where e.id = any(${ids}::bigint[]) and e.id = i.id and e.lease_owner = ${owner}
-    returning e.id`;
-  const kept = new Set(rows.map((r) => String(r.id)));
+    where e.id = any(array(select id from locked)) and e.id = i.id
+      and (l.held or c.n is not null)
+    returning e.id, l.held`;
+  const kept = new Set(rows.filter((r) => r.held).map((r) => String(r.id)));
   return results.map((r) => kept.has(r.event.id));
 }
 

@@ -86,6 +86,10 @@ describe("claimDueEvents", () => {
       attempt: 2,
       dispatcher: "survivor",
     }]);
+    // Both attempts happened and are audited, so both count; the result is the lease holder's.
+    const [row] = await db.sql`
+      select attempts, state, lease_owner from public.sync_events where id = ${event.id}`;
+    expect(row).toEqual({ attempts: 2, state: "delivered", lease_owner: null });
   });
 
   // One transaction pins now(), so "exactly at the instant" is testable: due and lease-free are

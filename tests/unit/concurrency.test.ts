@@ -21,3 +21,26 @@ describe("mapWithConcurrency", () => {
     expect(await mapWithConcurrency([1], 8, (n) => Promise.resolve(n + 1))).toEqual([2]);
   });
 });
+
+describe("mapWithConcurrency after a failure", () => {
+  it("rejects with the first failure at once and starts no further item", async () => {
+    const started: number[] = [];
+    let release!: () => void;
+    const slowGate = new Promise<void>((r) => (release = r));
+    const run = mapWithConcurrency([0, 1, 2, 3, 4, 5], 2, async (n) => {
+      started.push(n);
+      if (n === 0) {
+        await slowGate; // still in flight when item 1 fails
+        return n;
+      }
+      await Promise.resolve();
+      throw new Error(`item ${n} failed`);
+    });
+    await expect(run).rejects.toThrow("item 1 failed");
+    expect(started).toEqual([0, 1]);
+    // The call in flight finishes on its own; nothing starts after it.
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,39 @@
+// Regression: each round of a claimed batch got the lease's budget from its own start, so with slow
+// answers a batch's last rounds went out after their lease had run out, when another dispatcher may
+// already have claimed and sent the same events. Every round of a batch now ends inside the lease,
+// counted from the claim; the rest are left unsent, due again at once, their round refunded.
+import { expect, it } from "vitest";
+import {
+  consistencyProblems,
+  createDispatcher,
+  dispatchConfig,
+  drain,
+  useDispatchFixture,
+} from "./dispatch-harness.ts";
+import { seedMentorsWithPendingEvents } from "../support/factories.ts";
+
+const fixture = useDispatchFixture();
+const EVENTS = 10;
+const HANG_MS = 400;
+const LEASE_SECONDS = 2;
+
+it("sends a batch's rounds only while its lease lasts: a second dispatcher sends nothing twice", async () => {
+  const { db, sandbox } = fixture;
+  const mentorIds = await seedMentorsWithPendingEvents(db.sql, EVENTS);
+  // One at a time, 400 ms each: the batch needs 4 s, twice its lease.
+  await sandbox.control.faults({ kind: "hang", ms: HANG_MS, count: 2 * EVENTS });
+  const config = dispatchConfig(db.url, sandbox, {
+    SYNC_CONCURRENCY: "1",
+    SYNC_LEASE_SECONDS: String(LEASE_SECONDS),
+  });
+  const first = createDispatcher(config, db.sql, "lease-bound-a");
+  const second = createDispatcher(config, db.sql, "lease-bound-b");
+  const firstRun = first.dispatchDue({ budgetMs: 60_000 });
+  // Once the first claim's lease has run out, anything still unsent is the second one's to claim.
+  await new Promise((r) => setTimeout(r, LEASE_SECONDS * 1000 + 100));
+  await Promise.all([firstRun, second.dispatchDue({ budgetMs: 60_000 })]);
+  // A round cut short by its lease's end is retried later: let both finish the work.
+  await drain(db.sql, [first, second]);
+  expect(sandbox.state.counters.duplicates).toBe(0);
+  expect(await consistencyProblems(db.sql, sandbox.state, mentorIds)).toEqual([]);
+});
