@@ -1,8 +1,13 @@
 import { createMiddleware } from "hono/factory";
 import { configured, type Need } from "../../shared/config.ts";
-import { createFunctionApp } from "../../shared/http/function-app.ts";
+import { createFunctionApp, requestDeadlineMs } from "../../shared/http/function-app.ts";
 import { parseInboundEvent } from "../../shared/contract/inbound.ts";
-import { receiveInbound } from "../../shared/inbound-service.ts";
+import {
+  type InboundDelivery,
+  type InboundResult,
+  receiveInbound,
+} from "../../shared/inbound-service.ts";
+import { createGroupWriter } from "../../shared/group-writer.ts";
 import { createLogSampler } from "../../shared/http/log-sampler.ts";
 import { jsonOf, webhookBody } from "../../shared/http/request-body.ts";
 import { verified } from "../../shared/http/verified-webhook.ts";
@@ -16,8 +21,15 @@ import { createWebhookVerifier } from "../../shared/contract/signer.ts";
 // It needs no outbound credentials: corrective events it queues are sent by the sweep.
 export const needs: readonly Need[] = ["database", "inbound"];
 
+// One group written at a time: whatever arrives meanwhile goes in the next (bench scenario 4,
+// Postgres, 16 connections: 1 in flight gave 0.84 x the bare handler, 2 gave 0.75, one delivery per
+// statement 0.50). A group stuck on a query that never answers frees its place at the deadline.
+const INBOUND_GROUPS_IN_FLIGHT = 1;
+const INBOUND_GROUP_MAX = 100;
+
 export function createApp(rt: Runtime, now: () => number = Date.now) {
-  const app = createFunctionApp("dynamics-webhook", rt.log);
+  const deadlineMs = requestDeadlineMs(rt.config);
+  const app = createFunctionApp("dynamics-webhook", rt.log, deadlineMs);
   const { inbound } = rt.config;
   // No secret, no function: without one it could only accept forgeries or refuse everything.
   const secrets = configured(inbound.secrets, "inbound");
@@ -34,6 +46,15 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
     toleranceSeconds: inbound.toleranceSeconds,
     now,
   });
+  // Deliveries that arrive while others are being written go together in one statement.
+  const inbox = createGroupWriter<InboundDelivery, InboundResult>(
+    (group) => receiveInbound(rt.sql, group),
+    {
+      maxInFlight: INBOUND_GROUPS_IN_FLIGHT,
+      maxItems: INBOUND_GROUP_MAX,
+      timeoutMs: deadlineMs,
+    },
+  );
   const started = createMiddleware<{ Variables: { started: number } }>(
     async (c, next) => {
       c.set("started", now());
@@ -48,7 +69,7 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
     jsonOf(parseInboundEvent),
     async (c) => {
       const event = c.get("input");
-      const result = await receiveInbound(rt.sql, event, c.get("scheme"));
+      const result = await inbox.write({ event, scheme: c.get("scheme") });
       // An accepted delivery is on record in the ledger, and Dynamics confirms every outbound event:
       // a line each would be one per delivery of a mass expiry, past Supabase's log limit. Debug only;
       // a duplicate (Dynamics retrying) stays visible.

@@ -70,10 +70,11 @@ describe("a signed listing.confirmed", () => {
 
     // Names mentor `named` but replies to `other`'s event: recorded as ignored, confirms nothing.
     const wrong = listingConfirmed({ mentorId: named, inReplyTo: otherEvent.event_id });
-    expect(await receiveInbound(db.sql, wrong, "standard-webhooks")).toEqual({
-      status: "accepted",
-      effect: `no outbound event ${otherEvent.event_id} for this mentor`,
-    });
+    expect((await receiveInbound(db.sql, [{ event: wrong, scheme: "standard-webhooks" }]))[0])
+      .toEqual({
+        status: "accepted",
+        effect: `no outbound event ${otherEvent.event_id} for this mentor`,
+      });
     const [ledger] = await db.sql`
       select status from public.cert_notification_log where event_id = ${wrong.eventId}`;
     expect(ledger.status).toBe("ignored");
@@ -81,10 +82,11 @@ describe("a signed listing.confirmed", () => {
 
     // The same reply naming the right mentor confirms it.
     const right = listingConfirmed({ mentorId: other, inReplyTo: otherEvent.event_id });
-    expect(await receiveInbound(db.sql, right, "standard-webhooks")).toMatchObject({
-      status: "accepted",
-      effect: `confirmed ${otherEvent.event_id}`,
-    });
+    expect((await receiveInbound(db.sql, [{ event: right, scheme: "standard-webhooks" }]))[0])
+      .toMatchObject({
+        status: "accepted",
+        effect: `confirmed ${otherEvent.event_id}`,
+      });
     expect((await eventsOf(other))[0].confirmed_at).not.toBeNull();
   });
 });
