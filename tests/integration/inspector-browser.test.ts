@@ -35,6 +35,7 @@ if (!haveChromium && !inCi) {
 // with it), so the little of the DOM those callbacks touch is declared here, in this module only.
 interface BrowserInput {
   value: string;
+  checked: boolean;
 }
 interface BrowserDetails {
   open: boolean;
@@ -118,6 +119,10 @@ describe.skipIf(!haveChromium && !inCi)("sandbox inspector page (headless chromi
 
     await page.goto(`${sandbox.url}/`, { waitUntil: "networkidle0" });
     expect(await page.title()).toMatch(/HLF Dynamics sandbox/);
+    // The page re-renders its tables every 2 s while "auto" is on: a row's button could be replaced
+    // between finding and clicking it (CI: "Node is detached from document"). The test refreshes
+    // explicitly instead.
+    await page.$eval("#auto", (box: BrowserInput) => box.checked = false);
     // Latest first: the forged one, then the good one.
     expect(await rowTexts("deliveries", "signature")).toEqual([
       "failed: signature_mismatch",
