@@ -9,6 +9,8 @@ const START_TIMEOUT_MS = 30_000;
 
 export interface BareServer {
   url: string;
+  /** The Deno process serving it (the bench reads its CPU time from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -49,5 +51,5 @@ export async function startBareServer(
     }
     await sleep(100);
   }
-  return { url, stop };
+  return { url, pid: child.pid!, stop };
 }

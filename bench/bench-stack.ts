@@ -1,8 +1,11 @@
 // A local stack for one scenario: a fresh database (a new Postgres database created for the run
-// when DATABASE_URL is set and dropped afterwards, else an in-memory PGlite), the sandbox in this
-// process, the functions under Deno. Free ports only: the developer's stack and data are untouched.
+// when DATABASE_URL is set and dropped afterwards, else an in-memory PGlite started from a migrated
+// tarball built once per bench run), the sandbox in this process, the functions under Deno. Free
+// ports only: the developer's stack and data are untouched.
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
+import { startPgliteServer } from "../local/db/pglite-server.ts";
+import { migratedPgliteDump } from "../local/db/pglite-template.ts";
 import { type Stack, startStack } from "../local/stack.ts";
 
 export interface BenchStackOptions {
@@ -38,21 +41,41 @@ export function databaseUrl(adminUrl: string, name: string): string {
   return url.toString();
 }
 
-export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
+interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+let pgliteDump: Promise<Blob> | undefined;
+
+/** A fresh database for one scenario; the stack migrates it (a no-op on the migrated tarball). */
+async function createBenchDatabase(adminUrl: string | undefined): Promise<BenchDatabase> {
+  if (!adminUrl) {
+    pgliteDump ??= migratedPgliteDump();
+    // As many clients as the stack's own embedded database takes: the functions' pools, the bare
+    // handler's and the bench's.
+    const server = await startPgliteServer({ loadDataDir: await pgliteDump, maxConnections: 16 });
+    return { url: server.url, drop: () => server.stop() };
+  }
   const name = `hlf_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  if (opts.adminUrl) await withAdmin(opts.adminUrl, (a) => a`create database ${a(name)}`);
-  const dropDatabase = async () => {
-    if (opts.adminUrl) {
-      await withAdmin(opts.adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
-    }
+  await withAdmin(adminUrl, (a) => a`create database ${a(name)}`);
+  return {
+    url: databaseUrl(adminUrl, name),
+    async drop() {
+      await withAdmin(adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
+    },
   };
+}
+
+export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
+  const database = await createBenchDatabase(opts.adminUrl);
   const logLines: Record<string, number> = {};
   try {
     const stack = await startStack({
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        DATABASE_URL: opts.adminUrl ? databaseUrl(opts.adminUrl, name) : undefined,
+        DATABASE_URL: database.url,
         GATEWAY_PORT: "0",
         SANDBOX_PORT: "0",
         DB_PORT: "0",
@@ -85,11 +108,11 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       logLines: () => ({ ...logLines }),
       async close() {
         await stack.stop();
-        await dropDatabase();
+        await database.drop();
       },
     };
   } catch (err) {
-    await dropDatabase();
+    await database.drop();
     throw err;
   }
 }

@@ -87,6 +87,9 @@ export async function runMassDispatch(
   const committedAt = Date.now();
   const deadline = t0 + o.timeoutMs;
   let done = false;
+  // A failed sweep ends the run with its error, through the scenario's own clean-up (it used to be
+  // an unhandled rejection that ended the bench process and left its database behind).
+  const failures: unknown[] = [];
   const driver = async () => {
     while (!done && Date.now() < deadline) {
       const claimed = await (o.sweep ? o.sweep() : gatewaySweep(stack));
@@ -94,9 +97,13 @@ export async function runMassDispatch(
       if (claimed === 0) await sleep(10);
     }
   };
-  const drivers = Array.from({ length: o.dispatchers }, driver);
+  const drivers = Array.from({ length: o.dispatchers }, () =>
+    driver().catch((error) => {
+      failures.push(error);
+      done = true;
+    }));
   let reported = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && failures.length === 0) {
     const removed = unlistedCount(sandbox, mentors);
     if (removed === o.count) break;
     if (removed - reported >= o.count / 4) {
@@ -107,6 +114,7 @@ export async function runMassDispatch(
   }
   done = true;
   await Promise.all(drivers);
+  if (failures.length > 0) throw failures[0];
   // The confirmation callbacks still in flight are part of what the deliveries cost.
   await sandbox.idle();
   const cpuAfter = await sampleCpu(pid);

@@ -109,13 +109,30 @@ export function cpuBetween(before: CpuByProcess, after: CpuByProcess): CpuByProc
   };
 }
 
+const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+
+/** CPU spent by each process over several measured stretches. */
+export function sumCpu(spans: readonly CpuByProcess[]): CpuByProcess {
+  return spans.reduce((sum, s) => ({
+    functions: add(sum.functions, s.functions),
+    bench: sum.bench + s.bench,
+    postgres: add(sum.postgres, s.postgres),
+  }), { functions: 0, bench: 0, postgres: 0 });
+}
+
 /**
  * CPU ms per unit of work (a delivery, a request) by process, and the throughput the machine's
  * cores could give at that cost: what bounds the rate when every process shares the same cores.
+ * `served` names what ran in the functions' process.
  */
-export function cpuNote(cpu: CpuByProcess, units: number, onServer: boolean): string {
+export function cpuNote(
+  cpu: CpuByProcess,
+  units: number,
+  onServer: boolean,
+  served = "functions",
+): string {
   const parts: [string, number | null][] = [
-    ["functions", cpu.functions],
+    [served, cpu.functions],
     [onServer ? "bench (sandbox, load)" : "bench (sandbox, load, PGlite)", cpu.bench],
     ...(onServer ? [["Postgres", cpu.postgres] as [string, number | null]] : []),
   ];

@@ -8,6 +8,7 @@ import { startBenchStack } from "../bench-stack.ts";
 import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
 import { deliveryFeed, signedDeliveries } from "../inbound-deliveries.ts";
 import { type LoadResult, runLoad } from "../load.ts";
+import { cpuBetween, type CpuByProcess, cpuNote, sampleCpu, sumCpu } from "../process-usage.ts";
 import { atLeast, type Figure, figure, note } from "../results.ts";
 import type { Scenario, ScenarioContext } from "../scenario.ts";
 import { seedSyncedMentors } from "../seed.ts";
@@ -48,6 +49,11 @@ export const inboundWebhooks: Scenario = {
       for (const duplicates of [false, true]) {
         const label = duplicates ? "50% duplicates" : "unique";
         const runs: Record<Target, LoadResult[]> = { product: [], bare: [] };
+        // Where each target's requests spend the machine's two cores, summed over its rounds.
+        const cpu: Record<Target, { spent: CpuByProcess[]; requests: number }> = {
+          product: { spent: [], requests: 0 },
+          bare: { spent: [], requests: 0 },
+        };
         // Interleaved rounds, medians reported: the machine is shared, a single run is noise.
         for (let round = 1; round <= rounds; round++) {
           for (const target of ["product", "bare"] as const) {
@@ -59,13 +65,17 @@ export const inboundWebhooks: Scenario = {
                 duplicates,
               }),
             );
+            const server = target === "product" ? product : bare;
+            const cpuBefore = await sampleCpu(server.pid);
             const r = await runLoad({
-              url: target === "product" ? product.url : bare.url,
+              url: server.url,
               method: "POST",
               connections: CONNECTIONS,
               durationSeconds,
               next: () => feed.next(),
             });
+            cpu[target].spent.push(cpuBetween(cpuBefore, await sampleCpu(server.pid)));
+            cpu[target].requests += r.requests;
             if (feed.wraps > 0) throw new Error(`${target}: the signed deliveries ran out`);
             if (r.non2xx + r.errors > 0) {
               throw new Error(
@@ -93,6 +103,18 @@ export const inboundWebhooks: Scenario = {
           figure(NAME, `${label}: bare req/s`, rps("bare"), ""),
           figure(NAME, `${label}: bare p99`, p99("bare"), " ms"),
           figure(NAME, `${label}: product / bare`, median(ratios), "", atLeast(0.8)),
+          ...(["product", "bare"] as const).map((target) =>
+            note(
+              NAME,
+              `${label}: ${target} CPU ms per request`,
+              cpuNote(
+                sumCpu(cpu[target].spent),
+                cpu[target].requests,
+                ctx.adminUrl !== undefined,
+                target === "product" ? "function" : "bare handler",
+              ),
+            )
+          ),
         );
       }
       figures.push(

@@ -22,6 +22,11 @@ interface ThrottleRun {
   count: number;
   limit: number;
   windowMs: number;
+  /**
+   * 429s also say the wait in milliseconds, which Dataverse does not: only where time is scaled so far
+   * down that its whole seconds of Retry-After would be minutes at Dataverse's scale.
+   */
+  millisecondHint: boolean;
 }
 
 /** Requests answered 429, as a share of every request the sandbox received (%). */
@@ -34,7 +39,7 @@ function throttledScenario(name: string, sizes: { full: ThrottleRun; smoke: Thro
   return {
     name,
     async run(ctx: ScenarioContext): Promise<Figure[]> {
-      const { count, limit, windowMs } = ctx.smoke ? sizes.smoke : sizes.full;
+      const { count, limit, windowMs, millisecondHint } = ctx.smoke ? sizes.smoke : sizes.full;
       const ratePerSecond = limit / (windowMs / 1000);
       const idealMs = (count / ratePerSecond) * 1000;
       // Smoke sizes have ideals of seconds: leave a loaded CI machine time to start delivering.
@@ -43,7 +48,7 @@ function throttledScenario(name: string, sizes: { full: ThrottleRun; smoke: Thro
       const bench = await startBenchStack({ adminUrl: ctx.adminUrl, env: settings.env });
       try {
         const sandbox = bench.stack.sandbox!;
-        await sandboxControl(sandbox.url).throttle(limit, windowMs);
+        await sandboxControl(sandbox.url).throttle(limit, windowMs, { millisecondHint });
         const r = await runMassDispatch(bench.stack, {
           count,
           dispatchers: settings.dispatchers,
@@ -75,9 +80,9 @@ function throttledScenario(name: string, sizes: { full: ThrottleRun; smoke: Thro
           note(
             name,
             "settings",
-            `${count} events, sliding window of ${limit} per ${windowMs} ms; ${
-              settingsNote(settings)
-            }`,
+            `${count} events, sliding window of ${limit} per ${windowMs} ms, Retry-After in ${
+              millisecondHint ? "seconds and ms (x-ms-retry-after-ms)" : "whole seconds only"
+            }; ${settingsNote(settings)}`,
           ),
         ];
       } finally {
@@ -87,13 +92,17 @@ function throttledScenario(name: string, sizes: { full: ThrottleRun; smoke: Thro
   } satisfies Scenario;
 }
 
+// Time scaled by 1/60: a second of Retry-After here is a minute at Dataverse's scale, so the wait
+// also comes in milliseconds (measured without: makespan 1.09 x ideal on PGlite, the window learnt a
+// second long).
 export const throttledExpiry: Scenario = throttledScenario("3 throttled mass expiry", {
-  full: { count: 2_400, limit: 200, windowMs: 5_000 },
+  full: { count: 2_400, limit: 200, windowMs: 5_000, millisecondHint: true },
   // The window holds more than the requests in flight at once (up to 128), as the full run's does.
-  smoke: { count: 300, limit: 150, windowMs: 1_000 },
+  smoke: { count: 300, limit: 150, windowMs: 1_000, millisecondHint: true },
 });
 
+// Time scaled by 1/10 and headers as Dataverse sends them: Retry-After in whole seconds only.
 export const dataverseRatio: Scenario = throttledScenario("8 throttled at Dataverse's ratio", {
-  full: { count: 1_800, limit: 600, windowMs: 30_000 },
-  smoke: { count: 300, limit: 150, windowMs: 1_500 },
+  full: { count: 1_800, limit: 600, windowMs: 30_000, millisecondHint: false },
+  smoke: { count: 300, limit: 150, windowMs: 1_500, millisecondHint: false },
 });
