@@ -3,6 +3,12 @@
 // the same run, at the same concurrency, on the same database. Both are a Deno process of their own
 // serving HTTP: the function runs in the deployed shape (bench/deployed.ts), as Supabase runs it,
 // not behind the local gateway, whose forwarding Supabase's own gateway does not charge to it.
+import {
+  type ActivityProfile,
+  describeProfile,
+  emptyProfile,
+  startActivitySampler,
+} from "../activity-sampler.ts";
 import { startBareServer } from "../bare-server.ts";
 import { startBenchStack } from "../bench-stack.ts";
 import { deployedEnv, freshSecrets, fromRepository, startInDeployedShape } from "../deployed.ts";
@@ -54,6 +60,11 @@ export const inboundWebhooks: Scenario = {
           product: { spent: [], requests: 0 },
           bare: { spent: [], requests: 0 },
         };
+        // What the database's backends do meanwhile (Postgres): the cause when cores are idle.
+        const activity: Record<Target, ActivityProfile> = {
+          product: emptyProfile(),
+          bare: emptyProfile(),
+        };
         // Interleaved rounds, medians reported: the machine is shared, a single run is noise.
         for (let round = 1; round <= rounds; round++) {
           for (const target of ["product", "bare"] as const) {
@@ -67,6 +78,9 @@ export const inboundWebhooks: Scenario = {
             );
             const server = target === "product" ? product : bare;
             const cpuBefore = await sampleCpu(server.pid);
+            const sampler = ctx.adminUrl
+              ? startActivitySampler(stack.databaseUrl, activity[target])
+              : null;
             const r = await runLoad({
               url: server.url,
               method: "POST",
@@ -74,6 +88,7 @@ export const inboundWebhooks: Scenario = {
               durationSeconds,
               next: () => feed.next(),
             });
+            await sampler?.stop();
             cpu[target].spent.push(cpuBetween(cpuBefore, await sampleCpu(server.pid)));
             cpu[target].requests += r.requests;
             if (feed.wraps > 0) throw new Error(`${target}: the signed deliveries ran out`);
@@ -115,6 +130,15 @@ export const inboundWebhooks: Scenario = {
               ),
             )
           ),
+          ...(ctx.adminUrl
+            ? (["product", "bare"] as const).map((target) =>
+              note(
+                NAME,
+                `${label}: ${target} database activity`,
+                `pg_stat_activity every 20 ms: ${describeProfile(activity[target])}`,
+              )
+            )
+            : []),
         );
       }
       figures.push(
