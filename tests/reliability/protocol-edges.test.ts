@@ -3,12 +3,12 @@
 // stack trace; a known function path with the wrong method answers 405 with `Allow`; the webhook
 // refuses a body that is not application/json with 415 and writes nothing; a stalled upload is cut
 // off with 408. (A stalled header block is not: Deno.serve has no header timeout, denoland/deno#3515.) In-process: a flood of
-// 3,000 badly signed webhooks writes a bounded number of log lines.
+// 3,000 badly signed webhooks writes a bounded number of log lines, and so do 30 duplicates.
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as dynamicsWebhookApp } from "../../functions/dynamics-webhook/app.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { inProcessRuntime, writeCounts } from "../support/inbound-delivery.ts";
+import { inProcessRuntime, signedDelivery, writeCounts } from "../support/inbound-delivery.ts";
 import { listingConfirmed } from "../support/payload-factory.ts";
 import { startTestStack, type TestStack } from "../support/stack.ts";
 
@@ -208,7 +208,7 @@ describe("a stalled upload through the gateway", () => {
   });
 });
 
-describe("a flood of badly signed webhooks (in-process)", () => {
+describe("floods an outsider or Dynamics can send (in-process)", () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -249,5 +249,29 @@ describe("a flood of badly signed webhooks (in-process)", () => {
     expect(summary).toHaveLength(1);
     expect(summary[0].suppressed).toBe(2980);
     expect(rejected()).toHaveLength(22);
+  });
+
+  it("the first 20 duplicates in 10 s are logged one by one, the rest in one summary", async () => {
+    const { runtime, lines } = inProcessRuntime(db);
+    let now = Date.now();
+    const app = dynamicsWebhookApp(runtime, () => now);
+    const delivery = await signedDelivery(listingConfirmed());
+    const verdicts: string[] = [];
+    for (let i = 0; i < 31; i++) {
+      const res = await app.request("/dynamics-webhook", delivery);
+      verdicts.push((await res.json()).status);
+    }
+    expect(verdicts).toEqual(["accepted", ...Array(30).fill("duplicate")]);
+    const logged = () =>
+      lines.map((l) => JSON.parse(l)).filter((l) => /^inbound (delivery|duplicates)/.test(l.msg));
+    // The accepted one is in the ledger and writes no line at info.
+    expect(logged()).toHaveLength(20);
+    expect(logged().every((l) => l.status === "duplicate" && l.level === "info")).toBe(true);
+    // The next window's first duplicate closes the last one with the count of the other 10.
+    now += 10_000;
+    await app.request("/dynamics-webhook", delivery);
+    const summary = logged().filter((l) => l.msg === "inbound duplicates suppressed");
+    expect(summary).toMatchObject([{ level: "info", suppressed: 10, suppressed_duplicate: 10 }]);
+    expect(logged()).toHaveLength(22);
   });
 });
