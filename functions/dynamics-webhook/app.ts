@@ -22,8 +22,11 @@ import { createWebhookVerifier } from "../../shared/contract/signer.ts";
 export const needs: readonly Need[] = ["database", "inbound"];
 
 // One group written at a time: whatever arrives meanwhile goes in the next (bench scenario 4,
-// Postgres, 16 connections: 1 in flight gave 0.84 x the bare handler, 2 gave 0.75, one delivery per
-// statement 0.50). A group stuck on a query that never answers frees its place at the deadline.
+// Postgres, 16 connections: 1 in flight gave 0.83-0.84 x the bare handler, 2 gave 0.70-0.75, one
+// delivery per statement 0.50). Two in flight make smaller groups, so more statements and commits
+// (Postgres CPU per request 0.13 -> 0.20 ms), and a replay in one group waits on the other's
+// transaction (pg_stat_activity: Lock:transactionid 26-33 % of the backends' time). A group stuck on
+// a query that never answers frees its place at the deadline.
 const INBOUND_GROUPS_IN_FLIGHT = 1;
 const INBOUND_GROUP_MAX = 100;
 // What an outsider or a re-sending Dynamics can repeat at will is logged one line each up to this

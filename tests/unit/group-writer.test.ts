@@ -42,6 +42,19 @@ describe("createGroupWriter", () => {
     expect(await Promise.all(results)).toEqual([10, 20, 30, 40, 50]);
   });
 
+  it("sends the next group before the written group's callers resume", async () => {
+    const f = gatedFlush();
+    const writer = createGroupWriter(f.flush, { maxInFlight: 1, maxItems: 10, timeoutMs: 60_000 });
+    const seen: string[] = [];
+    const first = writer.write(1).then(() =>
+      seen.push(`caller 1 resumed; groups sent ${f.groups.length}`)
+    );
+    void writer.write(2);
+    await f.openNext();
+    await first;
+    expect(seen).toEqual(["caller 1 resumed; groups sent 2"]);
+  });
+
   it("caps a group at maxItems", async () => {
     const f = gatedFlush();
     const writer = createGroupWriter(f.flush, { maxInFlight: 1, maxItems: 2, timeoutMs: 60_000 });
