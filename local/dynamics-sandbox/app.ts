@@ -1,5 +1,6 @@
 // The sandbox as a Hono app: Entra's token endpoint, the Dataverse-like webhook receiver, the
 // listings collection and the control API. No sockets here (server.ts serves it), so most of it is testable with app.request().
+import { setMaxListeners } from "node:events";
 import { Hono } from "hono";
 import { DEFAULTS } from "../../shared/config.ts";
 import { LOCAL_PROFILE } from "../env.ts";
@@ -77,6 +78,9 @@ export function createSandboxApp(
   const now = deps.now ?? Date.now;
   const state = createState(sandboxConfig(options));
   const shutdown = new AbortController();
+  // Every callback in flight and every held request listens for the shutdown, hundreds at once in
+  // a mass expiry, each removed when it ends: Node's leak warning at 11 would only be noise.
+  setMaxListeners(0, shutdown.signal);
   const callbacks = createCallbackSender({
     state,
     post: deps.post,

@@ -482,6 +482,7 @@ describe("signed callbacks to dynamics-webhook", () => {
   let receiverUrl: string;
   const received: { status: number; body: string; verified: boolean }[] = [];
   let answer = 200;
+  let answerAfterMs = 0;
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -496,7 +497,7 @@ describe("signed callbacks to dynamics-webhook", () => {
           toleranceSeconds: defaults.inbound.toleranceSeconds,
         });
         received.push({ status: answer, body: body.toString(), verified: check.ok });
-        res.writeHead(answer).end();
+        setTimeout(() => res.writeHead(answer).end(), answerAfterMs);
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
@@ -506,8 +507,11 @@ describe("signed callbacks to dynamics-webhook", () => {
   });
   afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
   afterEach(async () => {
+    // A callback a test started and did not wait for must not land in the next test's count.
+    await sandbox().idle();
     received.length = 0;
     answer = 200;
+    answerAfterMs = 0;
     await sandbox().control.config({ callbackUrl: null, callbackSecret: null });
   });
 
@@ -547,6 +551,24 @@ describe("signed callbacks to dynamics-webhook", () => {
       failed: 1,
     });
     expect((await deliver(event(), { "x-api-key": TEST_API_KEY })).status).toBe(204);
+  });
+
+  it("a mass expiry's callbacks, all in flight at once, raise no listener-leak warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      answerAfterMs = 300;
+      await sandbox().control.config({ callbackUrl: receiverUrl, callbackSecret: CALLBACK_SECRET });
+      const auth = await bearer();
+      await Promise.all(Array.from({ length: 30 }, () => deliver(event(), auth)));
+      await sandbox().idle();
+      expect(received).toHaveLength(30);
+      // Node warns (on the next tick) when the 11th listener is added, long before this.
+      expect(warnings.map((w) => w.name)).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });
 
