@@ -3,9 +3,9 @@
 // tarball built once per bench run), the sandbox in this process, the functions under Deno. Free
 // ports only: the developer's stack and data are untouched.
 import { randomUUID } from "node:crypto";
-import postgres from "postgres";
 import { startPgliteServer } from "../local/db/pglite-server.ts";
 import { migratedPgliteDump } from "../local/db/pglite-template.ts";
+import { withClient } from "../local/db/with-client.ts";
 import { type Stack, startStack } from "../local/stack.ts";
 
 export interface BenchStackOptions {
@@ -21,18 +21,6 @@ export interface BenchStack {
   /** Log lines the functions wrote so far (at the configured LOG_LEVEL), by level and message. */
   logLines(): Record<string, number>;
   close(): Promise<void>;
-}
-
-export async function withAdmin<T>(
-  adminUrl: string,
-  fn: (sql: postgres.Sql) => Promise<T>,
-): Promise<T> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }
 
 export function databaseUrl(adminUrl: string, name: string): string {
@@ -58,11 +46,11 @@ async function createBenchDatabase(adminUrl: string | undefined): Promise<BenchD
     return { url: server.url, drop: () => server.stop() };
   }
   const name = `hlf_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  await withAdmin(adminUrl, (a) => a`create database ${a(name)}`);
+  await withClient(adminUrl, (a) => a`create database ${a(name)}`);
   return {
     url: databaseUrl(adminUrl, name),
     async drop() {
-      await withAdmin(adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
+      await withClient(adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import postgres from "postgres";
+import { withClient } from "../local/db/with-client.ts";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const PGLITE_PACKAGE = new URL(
@@ -20,13 +20,11 @@ export interface Environment {
 }
 
 async function postgresVersion(adminUrl: string): Promise<string> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
-    return row.v.split(" ")[0];
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  const [row] = await withClient(
+    adminUrl,
+    (sql) => sql<{ v: string }[]>`select current_setting('server_version') as v`,
+  );
+  return row.v.split(" ")[0];
 }
 
 /** Median ms of 9 rounds of building, serialising, parsing and sorting 60,000 small records. */

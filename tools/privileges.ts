@@ -5,9 +5,10 @@
 // the catalog or an object lacks a reason. `npm run privileges` rewrites it.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { startPgliteServer } from "../local/db/pglite-server.ts";
 import { prepareDatabase } from "../local/db/prepare.ts";
+import { withClient } from "../local/db/with-client.ts";
 
 export const ROLES = ["anon", "authenticated", "service_role"] as const;
 
@@ -216,13 +217,13 @@ function replaceTable(doc: string, table: string): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await startPgliteServer();
-  const sql = postgres(server.url, { max: 1, onnotice: () => {} });
   try {
-    await prepareDatabase(sql);
-    const table = renderPrivilegeTable(await readPrivileges(sql));
+    const table = await withClient(server.url, async (sql) => {
+      await prepareDatabase(sql);
+      return renderPrivilegeTable(await readPrivileges(sql));
+    });
     writeFileSync(DOC, replaceTable(readFileSync(DOC, "utf8"), table));
   } finally {
-    await sql.end();
     await server.stop();
   }
 }

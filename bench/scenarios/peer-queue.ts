@@ -11,7 +11,8 @@ import { randomUUID } from "node:crypto";
 import { cpuNote } from "../process-usage.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
-import { databaseUrl, startBenchStack, withAdmin } from "../bench-stack.ts";
+import { databaseUrl, startBenchStack } from "../bench-stack.ts";
+import { withClient } from "../../local/db/with-client.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
 import { forkPeer } from "../peer-process.ts";
 import type { PeerSettings, RemovalJob } from "../pgboss-peer.ts";
@@ -86,7 +87,7 @@ export const peerQueue: Scenario = {
       const rows = await stack.sql<
         { mentor_id: string; expires_at: Date; renewal_history: RenewalRecord[] | null }[]
       >`select mentor_id, expires_at, renewal_history from public.certifications`;
-      await withAdmin(adminUrl, (a) => a`create database ${a(peerDatabase)}`);
+      await withClient(adminUrl, (a) => a`create database ${a(peerDatabase)}`);
       const startupStarted = Date.now();
       const peer = await forkPeer({
         databaseUrl: databaseUrl(adminUrl, peerDatabase),
@@ -156,7 +157,7 @@ export const peerQueue: Scenario = {
       ];
     } finally {
       killPeer();
-      await withAdmin(adminUrl, (a) => a`drop database if exists ${a(peerDatabase)} with (force)`);
+      await withClient(adminUrl, (a) => a`drop database if exists ${a(peerDatabase)} with (force)`);
       await bench.close();
     }
   },

@@ -16,6 +16,7 @@ import { inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
 import { migratedPgliteDump } from "../../local/db/pglite-template.ts";
+import { withClient } from "../../local/db/with-client.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { callerContext } from "../../shared/http/caller-context.ts";
 import type { Caller } from "../../shared/http/jwt.ts";
@@ -84,15 +85,6 @@ function productUrl(directUrl: string, database: string): string {
 }
 
 const uniqueName = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-
-async function withClient<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, onnotice: quiet });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
   await withClient(
