@@ -15,6 +15,9 @@ import type { SandboxState } from "../../local/dynamics-sandbox/state.ts";
 import { MAX_DELIVERIES } from "../../local/dynamics-sandbox/deliveries.ts";
 
 const fixture = useDispatchFixture();
+const EVENTS = 10;
+const HANG_MS = 400;
+const LEASE_SECONDS = 2;
 
 /** Event ids the sandbox answered as duplicates, from its delivery log. */
 function repeatedEventIds(state: SandboxState): string[] {
@@ -25,9 +28,6 @@ function repeatedEventIds(state: SandboxState): string[] {
   });
   return [...new Set(ids)];
 }
-const EVENTS = 10;
-const HANG_MS = 400;
-const LEASE_SECONDS = 2;
 
 it("sends a batch's rounds only while its lease lasts: a second dispatcher sends nothing twice", async () => {
   const { db, sandbox } = fixture;
