@@ -65,7 +65,14 @@ export function beginDelivery(
   return record;
 }
 
-/** Records the body as received and the answer given (read from a clone: the original is sent). */
+// Statuses that never carry a body (Fetch's null body statuses).
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Records the body as received and the answer given (read from a clone: the original is sent).
+ * A bodyless answer is not touched: under @hono/node-server, reading `body` of the answer turns its
+ * lightweight Response into a full one, a cost per delivery in a mass expiry's profile.
+ */
 export async function finishDelivery(
   record: DeliveryRecord,
   body: () => Promise<string>,
@@ -78,6 +85,8 @@ export async function finishDelivery(
   }
   record.answer = {
     status: response.status,
-    body: response.body ? clip(await response.clone().text()) : "",
+    body: NULL_BODY_STATUSES.has(response.status) || response.body === null
+      ? ""
+      : clip(await response.clone().text()),
   };
 }

@@ -27,6 +27,8 @@ export interface ReceiverDeps {
   onApplied: (event: AppliedEvent) => void;
 }
 
+const utf8 = new TextDecoder();
+
 export const WWW_AUTHENTICATE =
   'Bearer error="invalid_token", error_description="The access token is missing, invalid or expired"';
 
@@ -37,7 +39,9 @@ export async function handleWebhook(c: Context<SandboxEnv>, deps: ReceiverDeps):
     apiKeyHeader: deps.state.config.apiKeyHeader,
   });
   const response = await receive(c, deps, record);
-  await finishDelivery(record, () => c.req.text(), response);
+  // The bytes receive() read (Hono caches the body per reader): asking for text instead would make
+  // Hono rebuild the body through a new Response, a cost per delivery in a mass expiry's profile.
+  await finishDelivery(record, async () => utf8.decode(await c.req.arrayBuffer()), response);
   return response;
 }
 
@@ -86,7 +90,7 @@ async function receive(
     const message = `Signature check failed: ${verified.reason}`;
     return reject(verified.reason, dataverseError(403, DATAVERSE_CODES.unauthorized, message));
   }
-  const parsed = fromJson(new TextDecoder().decode(body));
+  const parsed = fromJson(utf8.decode(body));
   if (!parsed.ok) {
     const detail = parsed.issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
     const message = `Error identified in Payload provided by the user: ${detail}`;

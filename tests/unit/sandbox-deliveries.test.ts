@@ -60,4 +60,20 @@ describe("the sandbox's delivery log", () => {
     expect(reset.body).toMatch(/not readable/);
     expect(reset.answer).toEqual({ status: 502, body: "" });
   });
+
+  it("leaves a bodyless answer untouched (reading its body would rebuild the Response)", async () => {
+    const log = emptyDeliveryLog();
+    const record = beginDelivery(log, new Headers(), opts);
+    const answer = new Response(null, { status: 204 });
+    let bodyRead = false;
+    Object.defineProperty(answer, "body", {
+      get: () => {
+        bodyRead = true;
+        return null;
+      },
+    });
+    await finishDelivery(record, () => Promise.resolve("{}"), answer);
+    expect(record.answer).toEqual({ status: 204, body: "" });
+    expect(bodyRead).toBe(false);
+  });
 });
