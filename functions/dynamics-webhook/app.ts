@@ -53,6 +53,7 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
     line: (fields) => rt.log.info("inbound delivery", fields),
     summary: (fields) => rt.log.info("inbound duplicates suppressed", fields),
     ...LOG_SAMPLING,
+    reasonField: "status",
     now,
   });
   const verifier = createWebhookVerifier({
@@ -88,13 +89,13 @@ export function createApp(rt: Runtime, now: () => number = Date.now) {
         eventId: event.eventId,
         eventType: event.eventType,
         mentorId: event.mentorId,
-        status: result.status,
         durationMs: now() - c.get("started"),
       };
       // An accepted delivery is on record in the ledger, and Dynamics confirms every outbound event:
       // a line each would be one per delivery of a mass expiry, past Supabase's log limit. Debug only.
-      if (result.status === "accepted") rt.log.debug("inbound delivery", fields);
-      else duplicate(result.status, fields);
+      if (result.status === "accepted") {
+        rt.log.debug("inbound delivery", { status: result.status, ...fields });
+      } else duplicate(result.status, fields);
       return c.json({ status: result.status, eventId: event.eventId }, 200);
     },
   );

@@ -11,6 +11,8 @@ export interface LogSamplerOptions {
   summary: (fields: LogFields) => void;
   limit: number;
   windowMs: number;
+  /** The field a line carries the reason in (default `reason`). */
+  reasonField?: string;
   now?: () => number;
   /** Closes a window that had suppressed lines even if nothing else arrives. */
   setTimer?: (fn: () => void, ms: number) => void;
@@ -22,12 +24,13 @@ const unrefTimer = (fn: () => void, ms: number) => {
   (timer as { unref?: () => void }).unref?.();
 };
 
-/** A logging function taking the event's fields and its `reason` (what the summary counts by). */
+/** A logging function taking the event's `reason` (what the summary counts by) and its fields. */
 export function createLogSampler(
   o: LogSamplerOptions,
 ): (reason: string, fields?: LogFields) => void {
   const now = o.now ?? Date.now;
   const setTimer = o.setTimer ?? unrefTimer;
+  const reasonField = o.reasonField ?? "reason";
   let windowEnd = -Infinity;
   let logged = 0;
   let suppressed = new Map<string, number>();
@@ -54,7 +57,7 @@ export function createLogSampler(
     }
     if (logged < o.limit) {
       logged += 1;
-      o.line({ reason, ...fields });
+      o.line({ [reasonField]: reason, ...fields });
       return;
     }
     suppressed.set(reason, (suppressed.get(reason) ?? 0) + 1);

@@ -65,4 +65,19 @@ describe("log sampler", () => {
     expect(s.summaries).toEqual([]);
     expect(s.timers).toEqual([]);
   });
+
+  it("writes the reason under the field it is told to", () => {
+    const lines: LogFields[] = [];
+    const log = createLogSampler({
+      line: (f) => lines.push(f),
+      summary: () => {},
+      limit: 1,
+      windowMs: 1000,
+      reasonField: "status",
+      now: () => 0,
+      setTimer: () => {},
+    });
+    log("duplicate", { eventId: "e1" });
+    expect(lines).toEqual([{ status: "duplicate", eventId: "e1" }]);
+  });
 });
