@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { startPgliteServer } from "../local/db/pglite-server.ts";
 import { migratedPgliteDump } from "../local/db/pglite-template.ts";
-import { withClient } from "../local/db/with-client.ts";
+import { createDatabase, dropDatabase } from "../local/db/databases.ts";
 import { type Stack, startStack } from "../local/stack.ts";
 
 export interface BenchStackOptions {
@@ -21,12 +21,6 @@ export interface BenchStack {
   /** Log lines the functions wrote so far (at the configured LOG_LEVEL), by level and message. */
   logLines(): Record<string, number>;
   close(): Promise<void>;
-}
-
-export function databaseUrl(adminUrl: string, name: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 interface BenchDatabase {
@@ -46,13 +40,7 @@ async function createBenchDatabase(adminUrl: string | undefined): Promise<BenchD
     return { url: server.url, drop: () => server.stop() };
   }
   const name = `hlf_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  await withClient(adminUrl, (a) => a`create database ${a(name)}`);
-  return {
-    url: databaseUrl(adminUrl, name),
-    async drop() {
-      await withClient(adminUrl, (a) => a`drop database if exists ${a(name)} with (force)`);
-    },
-  };
+  return { url: await createDatabase(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
 }
 
 export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {

@@ -11,8 +11,8 @@ import { randomUUID } from "node:crypto";
 import { cpuNote } from "../process-usage.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
-import { databaseUrl, startBenchStack } from "../bench-stack.ts";
-import { withClient } from "../../local/db/with-client.ts";
+import { startBenchStack } from "../bench-stack.ts";
+import { createDatabase, dropDatabase } from "../../local/db/databases.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
 import { forkPeer } from "../peer-process.ts";
 import type { PeerSettings, RemovalJob } from "../pgboss-peer.ts";
@@ -87,10 +87,10 @@ export const peerQueue: Scenario = {
       const rows = await stack.sql<
         { mentor_id: string; expires_at: Date; renewal_history: RenewalRecord[] | null }[]
       >`select mentor_id, expires_at, renewal_history from public.certifications`;
-      await withClient(adminUrl, (a) => a`create database ${a(peerDatabase)}`);
+      const peerDatabaseUrl = await createDatabase(adminUrl, peerDatabase);
       const startupStarted = Date.now();
       const peer = await forkPeer({
-        databaseUrl: databaseUrl(adminUrl, peerDatabase),
+        databaseUrl: peerDatabaseUrl,
         outbound: configured(stack.config.outbound, "outbound"),
         settings: PEER_SETTINGS,
       }, (message) => ctx.progress(`peer error: ${message}`));
@@ -157,7 +157,7 @@ export const peerQueue: Scenario = {
       ];
     } finally {
       killPeer();
-      await withClient(adminUrl, (a) => a`drop database if exists ${a(peerDatabase)} with (force)`);
+      await dropDatabase(adminUrl, peerDatabase);
       await bench.close();
     }
   },

@@ -1,31 +1,25 @@
 // Logs within Supabase's limits (about 100 events per 10 s per function): a sweep writes one
 // summary line per batch, failed attempts and dead letters keep their own lines, and LOG_LEVEL=debug
 // brings back one line per attempt.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createAttemptTally } from "../../shared/outbox/attempt-summary.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
 import { attemptRecord } from "../support/attempt-record.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { useTestDatabase } from "../support/db.ts";
 import { fakeDynamicsClient } from "../support/fake-dynamics-client.ts";
 import { seedMentorsWithPendingEvents, settleOutbox } from "../support/factories.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(() => settleOutbox(db.sql));
+const db = useTestDatabase();
+beforeEach(() => settleOutbox(db().sql));
 
 const EVENTS = 25;
 const BATCH = 10;
 
 /** Each event: one delivered attempt, except `failing` events (one failed attempt, dead letter). */
 async function sweep(level: LogLevel, failing: number) {
-  await seedMentorsWithPendingEvents(db.sql, EVENTS);
+  await seedMentorsWithPendingEvents(db().sql, EVENTS);
   let sent = 0;
   const client = fakeDynamicsClient({
     send: async (request) => {
@@ -40,7 +34,7 @@ async function sweep(level: LogLevel, failing: number) {
   });
   const lines: Record<string, unknown>[] = [];
   const service = createSyncService({
-    sql: db.sql,
+    sql: db().sql,
     client,
     log: createLogger(level, (line) => lines.push(JSON.parse(line))),
     owner: "log-test",

@@ -1,6 +1,6 @@
 // The dispatcher's named queries against the real schema: leases, per-mentor order, lost leases,
 // and the hold/release/requeue transitions.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { AttemptRecord } from "../../shared/dynamics/dynamics-client.ts";
 import {
   claimDueEvents,
@@ -11,22 +11,16 @@ import {
   releaseHeldEvents,
   requeueFailedEvents,
 } from "../../shared/outbox/sync-queries.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { type TestDatabase, useTestDatabase } from "../support/db.ts";
 import { attemptRecord } from "../support/attempt-record.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(() => settleOutbox(db.sql));
+const db = useTestDatabase();
+beforeEach(() => settleOutbox(db().sql));
 
 /** One round's result through the batched writer the dispatcher uses. */
 async function finishRound(
-  sql: typeof db.sql,
+  sql: TestDatabase["sql"],
   event: ClaimedEvent,
   owner: string,
   attempts: AttemptRecord[],
@@ -37,11 +31,11 @@ async function finishRound(
 }
 
 const claim = (owner: string, limit = 100, leaseSeconds = 60) =>
-  claimDueEvents(db.sql, { owner, leaseSeconds, limit });
+  claimDueEvents(db().sql, { owner, leaseSeconds, limit });
 
 describe("claimDueEvents", () => {
   it("leases each due event to one owner and carries what the payload needs", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
+    const { mentorId } = await createListedMentor(db().sql);
     const first = await claim("a");
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({
@@ -52,42 +46,42 @@ describe("claimDueEvents", () => {
       renewalHistory: [],
     });
     expect(await claim("b")).toEqual([]);
-    const [row] = await db.sql`select lease_owner from public.sync_events where event_id = ${
+    const [row] = await db().sql`select lease_owner from public.sync_events where event_id = ${
       first[0].eventId
     }`;
     expect(row.lease_owner).toBe("a");
   });
 
   it("re-claims an event whose lease expired, as after a crashed dispatcher", async () => {
-    await createListedMentor(db.sql);
+    await createListedMentor(db().sql);
     const [event] = await claim("crashed", 100, 60);
-    await db
+    await db()
       .sql`update public.sync_events set lease_expires_at = now() - interval '1 second' where id = ${event.id}`;
     const [again] = await claim("survivor");
     expect(again.eventId).toBe(event.eventId);
     expect(again.rounds).toBe(2);
     expect(
-      await finishRound(db.sql, event, "crashed", [attemptRecord({ status: 200 })], {
+      await finishRound(db().sql, event, "crashed", [attemptRecord({ status: 200 })], {
         state: "delivered",
         status: 200,
       }),
     )
       .toBe(false);
     expect(
-      await finishRound(db.sql, again, "survivor", [attemptRecord({ status: 200 })], {
+      await finishRound(db().sql, again, "survivor", [attemptRecord({ status: 200 })], {
         state: "delivered",
         status: 200,
       }),
     )
       .toBe(true);
-    const audit = await db.sql`select attempt, dispatcher from public.dynamics_sync_attempts
+    const audit = await db().sql`select attempt, dispatcher from public.dynamics_sync_attempts
       where event_id = ${event.eventId} order by attempt`;
     expect(audit).toEqual([{ attempt: 1, dispatcher: "crashed" }, {
       attempt: 2,
       dispatcher: "survivor",
     }]);
     // Both attempts happened and are audited, so both count; the result is the lease holder's.
-    const [row] = await db.sql`
+    const [row] = await db().sql`
       select attempts, state, lease_owner from public.sync_events where id = ${event.id}`;
     expect(row).toEqual({ attempts: 2, state: "delivered", lease_owner: null });
   });
@@ -95,15 +89,15 @@ describe("claimDueEvents", () => {
   // One transaction pins now(), so "exactly at the instant" is testable: due and lease-free are
   // inclusive (private.sync_event_is_due / sync_event_lease_is_free), for claim, hold and supersede.
   it("treats an event as due, and a lease as run out, at the very instant named", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
-    const at = (tx: typeof db.sql, dueIn: string, leaseIn: string) =>
+    const { mentorId } = await createListedMentor(db().sql);
+    const at = (tx: TestDatabase["sql"], dueIn: string, leaseIn: string) =>
       tx`update public.sync_events
         set next_attempt_at = now() + ${dueIn}::interval, lease_owner = 'old',
             lease_expires_at = now() + ${leaseIn}::interval
         where mentor_id = ${mentorId} and state = 'pending'`;
-    const inTx = <T>(f: (tx: typeof db.sql) => Promise<T>) =>
-      db.sql.begin((tx) => f(tx as unknown as typeof db.sql)) as Promise<T>;
-    const claimIn = (tx: typeof db.sql) =>
+    const inTx = <T>(f: (tx: TestDatabase["sql"]) => Promise<T>) =>
+      db().sql.begin((tx) => f(tx as unknown as TestDatabase["sql"])) as Promise<T>;
+    const claimIn = (tx: TestDatabase["sql"]) =>
       claimDueEvents(tx, { owner: "edge", leaseSeconds: 60, limit: 10, mentorId });
 
     expect(
@@ -123,7 +117,7 @@ describe("claimDueEvents", () => {
       return await holdDueEvents(tx);
     });
     expect(held).toBe(1);
-    await releaseHeldEvents(db.sql);
+    await releaseHeldEvents(db().sql);
     expect(
       await inTx(async (tx) => {
         await at(tx, "0", "0");
@@ -142,11 +136,12 @@ describe("claimDueEvents", () => {
   });
 
   it("never hands out a mentor's newer event while an older one is undelivered", async () => {
-    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    const { mentorId, certificationId } = await createListedMentor(db().sql);
     const [renewed] = await claim("a");
-    await db.sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
+    await db()
+      .sql`update public.certifications set status = 'expired' where id = ${certificationId}`;
     expect(await claim("b")).toEqual([]);
-    await finishRound(db.sql, renewed, "a", [attemptRecord({ status: 200 })], {
+    await finishRound(db().sql, renewed, "a", [attemptRecord({ status: 200 })], {
       state: "delivered",
       status: 200,
     });
@@ -155,10 +150,10 @@ describe("claimDueEvents", () => {
   });
 
   it("reschedules a failed round into the future and counts its attempts", async () => {
-    await createListedMentor(db.sql);
+    await createListedMentor(db().sql);
     const [event] = await claim("a");
     const next = new Date(Date.now() + 60_000);
-    await finishRound(db.sql, event, "a", [
+    await finishRound(db().sql, event, "a", [
       attemptRecord({ status: 503 }),
       attemptRecord({ attempt: 2, status: 503 }),
     ], {
@@ -169,7 +164,7 @@ describe("claimDueEvents", () => {
       status: 503,
     });
     expect(await claim("a")).toEqual([]);
-    const [row] = await db
+    const [row] = await db()
       .sql`select state, attempts, rounds, last_status, last_error_code, next_attempt_at
       from public.sync_events where event_id = ${event.eventId}`;
     expect(row).toMatchObject({
@@ -185,24 +180,24 @@ describe("claimDueEvents", () => {
 
 describe("hold, release and requeue", () => {
   it("holds due events, releases them in order, and requeues dead letters", async () => {
-    const a = await createListedMentor(db.sql);
-    const b = await createListedMentor(db.sql);
-    expect(await holdDueEvents(db.sql)).toBe(2);
+    const a = await createListedMentor(db().sql);
+    const b = await createListedMentor(db().sql);
+    expect(await holdDueEvents(db().sql)).toBe(2);
     expect(await claim("x")).toEqual([]);
-    expect(await releaseHeldEvents(db.sql)).toBe(2);
+    expect(await releaseHeldEvents(db().sql)).toBe(2);
     const claimed = await claim("x");
     expect(claimed.map((e) => e.mentorId)).toEqual([a.mentorId, b.mentorId]);
-    await finishRound(db.sql, claimed[0], "x", [], {
+    await finishRound(db().sql, claimed[0], "x", [], {
       state: "failed",
       error: "http_400: bad",
       code: "http_400",
       status: 400,
     });
-    expect(await requeueFailedEvents(db.sql, { mentorId: b.mentorId })).toEqual([]);
-    expect(await requeueFailedEvents(db.sql, { mentorId: a.mentorId })).toEqual([
+    expect(await requeueFailedEvents(db().sql, { mentorId: b.mentorId })).toEqual([]);
+    expect(await requeueFailedEvents(db().sql, { mentorId: a.mentorId })).toEqual([
       { eventId: claimed[0].eventId, mentorId: a.mentorId },
     ]);
-    const [row] = await db.sql`select state, rounds from public.sync_events where event_id = ${
+    const [row] = await db().sql`select state, rounds from public.sync_events where event_id = ${
       claimed[0].eventId
     }`;
     expect(row).toEqual({ state: "pending", rounds: 0 });

@@ -1,25 +1,19 @@
 // The issue's forgery, with the real database behind it: dynamics-webhook deployed with only the
 // injected SUPABASE_DB_URL (no DYNAMICS_INBOUND_SECRETS) gets an event signed with the secret the
 // README publishes. It answers 503 misconfigured and nothing is written, nor any connection opened.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as dynamicsWebhook from "../../functions/dynamics-webhook/app.ts";
 import { bootFunction } from "../../shared/serve.ts";
 import { WELL_KNOWN_LOCAL_SECRETS } from "../../shared/well-known-secrets.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { useTestDatabase } from "../support/db.ts";
 import { createListedMentor } from "../support/factories.ts";
 import { signedDelivery, writeCounts } from "../support/inbound-delivery.ts";
 import { listingChanged } from "../support/payload-factory.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = useTestDatabase();
 
 const connections = async () =>
-  (await db.sql<{ n: number }[]>`
+  (await db().sql<{ n: number }[]>`
     select count(*)::int as n from pg_stat_activity where application_name = 'hlf-dynamics-sync'`)[
     0
   ]
@@ -34,13 +28,13 @@ describe("dynamics-webhook without inbound secrets", () => {
   ])(
     "with DYNAMICS_INBOUND_SECRETS %s, a forged event is 503 and writes nothing",
     async (_, env) => {
-      const { mentorId } = await createListedMentor(db.sql);
+      const { mentorId } = await createListedMentor(db().sql);
       const handler = bootFunction(
         { name: "dynamics-webhook", ...dynamicsWebhook },
-        { SUPABASE_DB_URL: db.url, ...env },
+        { SUPABASE_DB_URL: db().url, ...env },
         () => {},
       );
-      const before = await writeCounts(db.sql);
+      const before = await writeCounts(db().sql);
       const connectionsBefore = await connections();
       // A drift event: accepted, it would write a ledger row, a sync issue and a corrective event.
       const forged = await signedDelivery(
@@ -53,7 +47,7 @@ describe("dynamics-webhook without inbound secrets", () => {
         code: "misconfigured",
         variable: "DYNAMICS_INBOUND_SECRETS",
       });
-      expect(await writeCounts(db.sql)).toEqual(before);
+      expect(await writeCounts(db().sql)).toEqual(before);
       expect(await connections()).toBe(connectionsBefore);
     },
   );

@@ -2,36 +2,30 @@
 // dispatcher's batched result writes both update several outbox rows in one statement. Each locked
 // them in the order of its own input, so a confirmation group and a result write over the same
 // events deadlocked (bench scenario 2: `sync-retry` answered 500 on 40P01). Both now lock in id order.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { receiveInbound } from "../../shared/inbound-service.ts";
 import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
-import { configuredEngine, createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { configuredEngine, useTestDatabase } from "../support/db.ts";
 import { seedMentorsWithPendingEvents } from "../support/factories.ts";
 import { listingConfirmed } from "../support/payload-factory.ts";
 import { shuffled } from "../support/shuffled.ts";
 
 const EVENTS = 40;
 const ROUNDS = 15;
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = useTestDatabase();
 
 it.runIf(configuredEngine() === "postgres")(
   "confirmation groups and result writes over the same events never deadlock",
   async () => {
-    await seedMentorsWithPendingEvents(db.sql, EVENTS);
-    const events = await claimDueEvents(db.sql, {
+    await seedMentorsWithPendingEvents(db().sql, EVENTS);
+    const events = await claimDueEvents(db().sql, {
       owner: "lock-order",
       leaseSeconds: 600,
       limit: EVENTS,
     });
     expect(events).toHaveLength(EVENTS);
-    const writer = db.connect({ max: 4 });
-    const inbound = db.connect({ max: 4 });
+    const writer = db().connect({ max: 4 });
+    const inbound = db().connect({ max: 4 });
     for (let round = 0; round < ROUNDS; round++) {
       // Two of each at once, every one over all the events in an order of its own.
       await Promise.all([
@@ -64,7 +58,7 @@ it.runIf(configuredEngine() === "postgres")(
         ),
       ]);
     }
-    const [{ confirmed }] = await db.sql<{ confirmed: number }[]>`
+    const [{ confirmed }] = await db().sql<{ confirmed: number }[]>`
       select count(*)::int as confirmed from public.sync_events where confirmed_at is not null`;
     expect(confirmed).toBe(EVENTS);
   },

@@ -1,18 +1,12 @@
 // One definition of a valid renewal entry: whatever the database accepts, the payload builder
 // accepts (so stored data can never make an event undeliverable).
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildPayload } from "../../shared/contract/payload.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { useTestDatabase } from "../support/db.ts";
 import { payloadInput } from "../support/payload-factory.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = useTestDatabase();
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 
@@ -60,9 +54,9 @@ const entry = fc.record({
 describe("renewal entry rule: database vs payload builder", () => {
   it("every entry the database accepts builds a valid payload", async () => {
     const entries = fc.sample(entry, { numRuns: 4000, seed: 20261123 });
-    const rows = await db.sql<{ n: string; ok: boolean }[]>`
+    const rows = await db().sql<{ n: string; ok: boolean }[]>`
       select e.n::text, private.is_valid_renewal_entry(e.value) as ok
-        from jsonb_array_elements(${db.sql.json(entries as never)}::jsonb)
+        from jsonb_array_elements(${db().sql.json(entries as never)}::jsonb)
              with ordinality as e(value, n)`;
     const accepted = rows.filter((r) => r.ok).map((r) => entries[Number(r.n) - 1]);
     // The generator must reach both sides of the rule, or the property proves nothing.

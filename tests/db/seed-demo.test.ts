@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../support/db.ts";
 import { DEMO, seedDemo } from "../../local/seed-data.ts";
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = useTestDatabase();
 
 describe("the local stack's demo data (npm start -- --seed)", () => {
   it("loads what the README walks through, and loading it again changes nothing", async () => {
-    await seedDemo(db.sql);
+    await seedDemo(db().sql);
     const counts = async () =>
-      await db.sql`
+      await db().sql`
         select (select count(*)::int from auth.users) as users,
                (select count(*)::int from public.organisations) as organisations,
                (select count(*)::int from public.chapters) as chapters,
@@ -33,10 +26,10 @@ describe("the local stack's demo data (npm start -- --seed)", () => {
       mentor_chapters: 4,
       active: 3,
     }]);
-    await seedDemo(db.sql);
+    await seedDemo(db().sql);
     expect(await counts()).toEqual(first);
 
-    const kari = await db.sql`
+    const kari = await db().sql`
       select m.user_id, m.phone, array_agg(c.name order by c.name) as chapters
         from public.peer_mentors m
         join public.mentor_chapters mc on mc.mentor_id = m.id
@@ -46,7 +39,7 @@ describe("the local stack's demo data (npm start -- --seed)", () => {
     expect(kari).toEqual([
       { user_id: DEMO.mentorUserId, phone: "+47 400 00 001", chapters: ["Bergen", "Oslo"] },
     ]);
-    const [coordinator] = await db.sql`
+    const [coordinator] = await db().sql`
       select role from public.chapter_memberships
        where user_id = ${DEMO.coordinatorUserId} and chapter_id = ${DEMO.chapterOsloId}`;
     expect(coordinator.role).toBe("coordinator");

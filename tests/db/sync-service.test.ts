@@ -1,23 +1,17 @@
 // The sync service over the real schema with a scripted Dynamics client: what a round's outcome does
 // to the event (refusals, Retry-After, dead letters) without any HTTP.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { SendOutcome } from "../../shared/dynamics/dynamics-client.ts";
 import { deliveryFailure } from "../../shared/dynamics/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { type CpuMeter, readingCpuMeter } from "../../shared/outbox/cpu-meter.ts";
 import { createSyncService } from "../../shared/sync-service.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { useTestDatabase } from "../support/db.ts";
 import { fakeDynamicsClient } from "../support/fake-dynamics-client.ts";
 import { createListedMentor, settleOutbox } from "../support/factories.ts";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
-beforeEach(() => settleOutbox(db.sql));
+const db = useTestDatabase();
+beforeEach(() => settleOutbox(db().sql));
 
 function serviceAnswering(
   outcome: SendOutcome,
@@ -34,7 +28,7 @@ function serviceAnswering(
     },
   });
   const service = createSyncService({
-    sql: db.sql,
+    sql: db().sql,
     client,
     log: createLogger("silent"),
     owner: "test-dispatcher",
@@ -58,12 +52,12 @@ function serviceAnswering(
 }
 
 const eventRow = (mentorId: string) =>
-  db.sql`select state, rounds, attempts, next_attempt_at from public.sync_events
+  db().sql`select state, rounds, attempts, next_attempt_at from public.sync_events
     where mentor_id = ${mentorId} and state <> 'superseded' order by id desc limit 1`;
 
 describe("sync service rounds", () => {
   it("gives a round refused for lack of budget back, due again at once", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
+    const { mentorId } = await createListedMentor(db().sql);
     const refused = deliveryFailure("retryable", "budget_exhausted", "time budget exhausted");
     const { service } = serviceAnswering({ ok: false, error: refused, attempts: 0 });
     const counts = await service.dispatchDue();
@@ -74,7 +68,7 @@ describe("sync service rounds", () => {
   });
 
   it("comes back when Dynamics' Retry-After says, not after the long reschedule backoff", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
+    const { mentorId } = await createListedMentor(db().sql);
     const throttled = deliveryFailure("retryable", "http_429", "too many requests", {
       status: 429,
       retryAfterMs: 2_000,
@@ -89,7 +83,7 @@ describe("sync service rounds", () => {
   });
 
   it("dead-letters a permanent failure at once", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
+    const { mentorId } = await createListedMentor(db().sql);
     const rejected = deliveryFailure("permanent", "http_422", "unprocessable", { status: 422 });
     const { service } = serviceAnswering({ ok: false, error: rejected, attempts: 1 });
     expect(await service.dispatchDue()).toMatchObject({ failed: 1 });
@@ -98,7 +92,7 @@ describe("sync service rounds", () => {
   });
 
   it("claims no new batch in the last moments of its budget", async () => {
-    await createListedMentor(db.sql);
+    await createListedMentor(db().sql);
     // The budget starts at t0; by the time the loop looks again 26 of its 30 s are gone, which is
     // inside the 5 s claim floor.
     const t0 = 1_000_000;
@@ -115,7 +109,7 @@ describe("sync service rounds", () => {
 
   it("stops claiming before its CPU budget, finishes what it claimed, and the next call carries on", async () => {
     const mentors = [];
-    for (let i = 0; i < 25; i++) mentors.push((await createListedMentor(db.sql)).mentorId);
+    for (let i = 0; i < 25; i++) mentors.push((await createListedMentor(db().sql)).mentorId);
     // Each send costs 10 ms of CPU on the fake clock: a batch of 10 costs 100.
     let cpuMs = 7_000;
     const { service, sent } = serviceAnswering(
@@ -127,7 +121,7 @@ describe("sync service rounds", () => {
     // 237.5 of the 250 may be claimed into. Batch 1 (10 events): 100 spent, 10 ms per event, 15
     // with headroom: 9 fit in the 137.5 left; then 3 in 47.5, then 1 in 17.5; at 230 not one more.
     expect(await service.dispatchDue()).toMatchObject({ claimed: 23, delivered: 23, cpuMs: 230 });
-    const leased = await db.sql`
+    const leased = await db().sql`
       select count(*)::int as n from public.sync_events where lease_owner is not null`;
     expect(leased[0].n).toBe(0);
     expect(await service.dispatchDue()).toMatchObject({ claimed: 2, delivered: 2, cpuMs: 20 });
@@ -139,7 +133,10 @@ describe("sync service rounds", () => {
 
   it("leaves the pause hold and release of other mentors' events to the sweep", async () => {
     const delivered: SendOutcome = { ok: true, status: 204, attempts: 1 };
-    const [direct, other] = [await createListedMentor(db.sql), await createListedMentor(db.sql)];
+    const [direct, other] = [
+      await createListedMentor(db().sql),
+      await createListedMentor(db().sql),
+    ];
     const states = async () =>
       (await Promise.all([eventRow(direct.mentorId), eventRow(other.mentorId)])).map(([r]) =>
         r.state

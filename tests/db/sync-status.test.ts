@@ -1,30 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../support/db.ts";
 import { createListedMentor, createMentor } from "../support/factories.ts";
 
-let db: TestDatabase;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = useTestDatabase();
 
 describe("cert_notification_log (inbound idempotency)", () => {
   const record = (eventId: string, payload: postgres.JSONValue) =>
-    db.sql`
+    db().sql`
     insert into public.cert_notification_log (event_id, event_type, payload, signature_scheme, status)
-    values (${eventId}, 'listing.confirmed', ${db.sql.json(payload)}, 'hlf-sha256', 'applied')
+    values (${eventId}, 'listing.confirmed', ${db().sql.json(payload)}, 'hlf-sha256', 'applied')
     on conflict (event_id) do nothing`;
 
   it("a duplicate event_id inserts nothing, raises nothing, and keeps the first payload", async () => {
     const eventId = randomUUID();
     expect((await record(eventId, { n: 1 })).count).toBe(1);
     expect((await record(eventId, { n: 2 })).count).toBe(0);
-    const rows = await db.sql`
+    const rows = await db().sql`
       select payload from public.cert_notification_log where event_id = ${eventId}`;
     expect(rows.map((r) => r.payload)).toEqual([{ n: 1 }]);
   });
@@ -32,22 +25,24 @@ describe("cert_notification_log (inbound idempotency)", () => {
   // The ledger row is written complete, with its verdict: no "received" row waits to be processed,
   // and the sync issues are drift and dropped renewal entries only (nothing else writes them).
   it("takes only the states something writes", async () => {
-    const mentor = await createMentor(db.sql);
+    const mentor = await createMentor(db().sql);
     const refused = (q: Promise<unknown>) =>
       q.then(() => "accepted", (e: { code?: string }) => e.code);
     expect(
-      await refused(db.sql`insert into public.cert_notification_log (event_id, event_type, payload)
-        values (${randomUUID()}, 'listing.confirmed', '{}')`),
+      await refused(
+        db().sql`insert into public.cert_notification_log (event_id, event_type, payload)
+        values (${randomUUID()}, 'listing.confirmed', '{}')`,
+      ),
     ).toBe("23502");
     for (const status of ["received", "failed"]) {
       expect(
-        await refused(db.sql`insert into public.cert_notification_log
+        await refused(db().sql`insert into public.cert_notification_log
           (event_id, event_type, payload, status)
           values (${randomUUID()}, 'listing.confirmed', '{}', ${status})`),
       ).toBe("23514");
     }
     expect(
-      await refused(db.sql`insert into public.sync_issues (mentor_id, kind)
+      await refused(db().sql`insert into public.sync_issues (mentor_id, kind)
         values (${mentor.id}, 'dead_letter')`),
     ).toBe("23514");
   });
@@ -66,7 +61,7 @@ interface Status {
 }
 
 async function status(mentorId: string): Promise<Status> {
-  const [row] = await db.sql<Status[]>`
+  const [row] = await db().sql<Status[]>`
     select state, listing, last_event_id, last_event_type, attempts, last_error,
            last_attempt_at, last_success_at, next_attempt_at
       from public.mentor_sync_status where mentor_id = ${mentorId}`;
@@ -74,7 +69,7 @@ async function status(mentorId: string): Promise<Status> {
 }
 
 async function latestEvent(mentorId: string) {
-  const [row] = await db.sql`
+  const [row] = await db().sql`
     select event_id, event_type from public.sync_events where mentor_id = ${mentorId}
      order by id desc limit 1`;
   return row as { event_id: string; event_type: string };
@@ -88,7 +83,7 @@ const attempt = (
   finishedAt: Date,
   error: string | null = outcome === "delivered" ? null : "upstream unavailable",
 ) =>
-  db.sql`
+  db().sql`
   insert into public.dynamics_sync_attempts
     (event_id, mentor_id, attempt, dispatcher, started_at, finished_at, duration_ms, http_status,
      outcome, error)
@@ -97,7 +92,7 @@ const attempt = (
 
 describe("mentor_sync_status", () => {
   it("follows the latest event through retries, delivery and a newer event", async () => {
-    const { mentorId, certificationId } = await createListedMentor(db.sql);
+    const { mentorId, certificationId } = await createListedMentor(db().sql);
     const first = await latestEvent(mentorId);
     expect(await status(mentorId)).toMatchObject({
       state: "pending",
@@ -109,7 +104,7 @@ describe("mentor_sync_status", () => {
 
     const failedAt = new Date("2026-11-22T10:00:00.000Z");
     await attempt(mentorId, first.event_id, 1, "retryable", failedAt);
-    await db.sql`update public.sync_events
+    await db().sql`update public.sync_events
                     set state = 'retrying', attempts = 1, last_error = 'HTTP 503',
                         next_attempt_at = ${new Date("2026-11-22T10:01:00.000Z")}
                   where event_id = ${first.event_id}`;
@@ -124,7 +119,7 @@ describe("mentor_sync_status", () => {
 
     const deliveredAt = new Date("2026-11-22T10:01:00.500Z");
     await attempt(mentorId, first.event_id, 2, "delivered", deliveredAt);
-    await db.sql`update public.sync_events
+    await db().sql`update public.sync_events
                     set state = 'delivered', attempts = 2, last_error = null,
                         delivered_at = ${deliveredAt}
                   where event_id = ${first.event_id}`;
@@ -137,7 +132,8 @@ describe("mentor_sync_status", () => {
       next_attempt_at: null,
     });
 
-    await db.sql`update public.certifications set status = 'revoked' where id = ${certificationId}`;
+    await db()
+      .sql`update public.certifications set status = 'revoked' where id = ${certificationId}`;
     const second = await latestEvent(mentorId);
     expect(await status(mentorId)).toMatchObject({
       state: "pending",
@@ -152,19 +148,20 @@ describe("mentor_sync_status", () => {
   it.each([["failed", "failed"], ["held", "held"]])(
     "event state %s shows as %s",
     async (eventState, shown) => {
-      const { mentorId } = await createListedMentor(db.sql);
+      const { mentorId } = await createListedMentor(db().sql);
       const { event_id } = await latestEvent(mentorId);
-      await db
+      await db()
         .sql`update public.sync_events set state = ${eventState} where event_id = ${event_id}`;
       expect((await status(mentorId)).state).toBe(shown);
     },
   );
 
   it("ignores superseded events: the newest event decides", async () => {
-    const { mentorId, certificationId } = await createListedMentor(db.sql);
-    await db.sql`update public.certifications set status = 'paused' where id = ${certificationId}`;
+    const { mentorId, certificationId } = await createListedMentor(db().sql);
+    await db()
+      .sql`update public.certifications set status = 'paused' where id = ${certificationId}`;
     const newest = await latestEvent(mentorId);
-    await db.sql`update public.sync_events set state = 'superseded'
+    await db().sql`update public.sync_events set state = 'superseded'
                   where mentor_id = ${mentorId} and event_id <> ${newest.event_id}`;
     expect(await status(mentorId)).toMatchObject({
       state: "pending",
@@ -174,7 +171,7 @@ describe("mentor_sync_status", () => {
   });
 
   it("rejects an attempt error longer than 2000 characters", async () => {
-    const { mentorId } = await createListedMentor(db.sql);
+    const { mentorId } = await createListedMentor(db().sql);
     const { event_id } = await latestEvent(mentorId);
     await expect(attempt(mentorId, event_id, 1, "permanent", new Date(), "x".repeat(2001)))
       .rejects.toMatchObject({ code: "23514" });

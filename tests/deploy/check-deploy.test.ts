@@ -13,7 +13,9 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxControl } from "../../local/dynamics-sandbox/control-client.ts";
 import { type RunningSandbox, startSandbox } from "../../local/dynamics-sandbox/server.ts";
+import { createDatabase, databaseUrl, dropDatabase } from "../../local/db/databases.ts";
 import { applyStandIn, prepareDatabase } from "../../local/db/prepare.ts";
+import { withClient } from "../../local/db/with-client.ts";
 import { parseFunctionManifest } from "../../local/function-manifest.ts";
 import { signatureHeaders } from "../../shared/contract/signer.ts";
 import {
@@ -43,33 +45,22 @@ let api: ManagementApiStandIn;
 let deployOutput: { code: number; output: string };
 const databases: string[] = [];
 
-function databaseUrl(name: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
+/** A database of the test server, for the CLI, pg_dump and the functions: no TLS on loopback. */
+function urlFor(name: string): string {
+  const u = new URL(databaseUrl(ADMIN_URL, name));
   u.searchParams.set("sslmode", "disable");
   return u.toString();
 }
 
 async function freshDatabase(): Promise<string> {
   const name = `hlf_deploy_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: quiet });
-  try {
-    await admin`create database ${admin(name)}`;
-  } finally {
-    await admin.end();
-  }
+  await createDatabase(ADMIN_URL, name);
   databases.push(name);
   return name;
 }
 
-async function withSql<T>(name: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(databaseUrl(name), { max: 1, onnotice: quiet });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const withSql = <T>(name: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> =>
+  withClient(urlFor(name), fn);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "check-deploy-"));
@@ -83,14 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: quiet });
-  try {
-    for (const name of databases) {
-      await admin`drop database if exists ${admin(name)} with (force)`;
-    }
-  } finally {
-    await admin.end();
-  }
+  for (const name of databases) await dropDatabase(ADMIN_URL, name);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -131,12 +115,12 @@ describe("supabase db push", () => {
     const [byRunner, byCli] = [await freshDatabase(), await freshDatabase()];
     await withSql(byRunner, (sql) => prepareDatabase(sql));
     await withSql(byCli, (sql) => applyStandIn(sql));
-    const pushed = await dbPush(databaseUrl(byCli));
+    const pushed = await dbPush(urlFor(byCli));
     expect(pushed.code, pushed.output).toBe(0);
 
     // pg_dump brackets its output with a random \restrict key: not part of the schema.
     const dump = async (name: string) =>
-      (await run("pg_dump", ["--schema-only", "--no-owner", databaseUrl(name)], {
+      (await run("pg_dump", ["--schema-only", "--no-owner", urlFor(name)], {
         maxBuffer: 64 * 1024 * 1024,
       })).stdout.replace(/^\\(un)?restrict .*$/gm, "");
     const [a, b] = [await dump(byRunner), await dump(byCli)];
@@ -173,7 +157,7 @@ describe("the uploaded functions, run as Supabase runs them", () => {
   /** What hosted Supabase injects (a project on JWT signing keys and the new API keys)... */
   const injected = (): Record<string, string> => ({
     SUPABASE_URL: project.url,
-    SUPABASE_DB_URL: databaseUrl(database),
+    SUPABASE_DB_URL: urlFor(database),
     SUPABASE_SECRET_KEYS: JSON.stringify({ default: secrets.secretKey }),
     SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: secrets.publishableKey }),
   });
@@ -214,9 +198,9 @@ describe("the uploaded functions, run as Supabase runs them", () => {
   beforeAll(async () => {
     database = await freshDatabase();
     await withSql(database, (s) => applyStandIn(s));
-    const pushed = await dbPush(databaseUrl(database));
+    const pushed = await dbPush(urlFor(database));
     if (pushed.code !== 0) throw new Error(pushed.output);
-    sql = postgres(databaseUrl(database), { max: 2, onnotice: quiet });
+    sql = postgres(urlFor(database), { max: 2, onnotice: quiet });
     sandbox = await startSandbox({
       clientId: secrets.clientId,
       clientSecret: secrets.clientSecret,
@@ -342,7 +326,7 @@ describe("a deployment that forgot its secrets", () => {
     await withSql(database, (s) => prepareDatabase(s));
     // Only what Supabase injects by itself: the database URL. No inbound secret was set.
     webhook = await startDeployedFunction(api.uploads.get("dynamics-webhook")!, {
-      env: { SUPABASE_DB_URL: databaseUrl(database) },
+      env: { SUPABASE_DB_URL: urlFor(database) },
       denoDir: join(work, "deno-dir-misconfigured"),
     });
   });

@@ -7,7 +7,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as dynamicsWebhookApp } from "../../functions/dynamics-webhook/app.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { useTestDatabase } from "../support/db.ts";
 import { inProcessRuntime, signedDelivery, writeCounts } from "../support/inbound-delivery.ts";
 import { listingConfirmed } from "../support/payload-factory.ts";
 import { startTestStack, type TestStack } from "../support/stack.ts";
@@ -209,16 +209,10 @@ describe("a stalled upload through the gateway", () => {
 });
 
 describe("floods an outsider or Dynamics can send (in-process)", () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const db = useTestDatabase();
 
   it("3,000 bad signatures write a bounded number of log lines, then one summary", async () => {
-    const { runtime, lines } = inProcessRuntime(db);
+    const { runtime, lines } = inProcessRuntime(db());
     let now = Date.now();
     const app = dynamicsWebhookApp(runtime, () => now);
     const body = JSON.stringify(listingConfirmed());
@@ -252,7 +246,7 @@ describe("floods an outsider or Dynamics can send (in-process)", () => {
   });
 
   it("the first 20 duplicates in 10 s are logged one by one, the rest in one summary", async () => {
-    const { runtime, lines } = inProcessRuntime(db);
+    const { runtime, lines } = inProcessRuntime(db());
     let now = Date.now();
     const app = dynamicsWebhookApp(runtime, () => now);
     const delivery = await signedDelivery(listingConfirmed());
@@ -267,6 +261,8 @@ describe("floods an outsider or Dynamics can send (in-process)", () => {
     // The accepted one is in the ledger and writes no line at info.
     expect(logged()).toHaveLength(20);
     expect(logged().every((l) => l.status === "duplicate" && l.level === "info")).toBe(true);
+    // The verdict is the line's `status`, as on an accepted delivery's debug line, and only there.
+    expect(logged().filter((l) => "reason" in l)).toEqual([]);
     // The next window's first duplicate closes the last one with the count of the other 10.
     now += 10_000;
     await app.request("/dynamics-webhook", delivery);

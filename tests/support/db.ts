@@ -12,10 +12,11 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { prepareDatabase } from "../../local/db/prepare.ts";
 import { startPgliteServer } from "../../local/db/pglite-server.ts";
 import { migratedPgliteDump } from "../../local/db/pglite-template.ts";
+import { createDatabase, databaseUrl, dropDatabase } from "../../local/db/databases.ts";
 import { withClient } from "../../local/db/with-client.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { callerContext } from "../../shared/http/caller-context.ts";
@@ -69,37 +70,16 @@ export const claims = {
 
 const quiet = () => {};
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 /** The URL the product is given: through the test pooler when one runs, as Supabase's pooler URL. */
 function productUrl(directUrl: string, database: string): string {
   const pooler = process.env.TEST_POOLER_URL;
   if (!pooler) return directUrl;
-  const u = new URL(withDatabase(pooler, database));
+  const u = new URL(databaseUrl(pooler, database));
   u.searchParams.set("pgbouncer", "true");
   return u.toString();
 }
 
 const uniqueName = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-
-async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
-  await withClient(
-    adminUrl,
-    (admin) =>
-      template
-        ? admin`create database ${admin(name)} template ${admin(template)}`
-        : admin`create database ${admin(name)}`,
-  );
-  return withDatabase(adminUrl, name);
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await withClient(adminUrl, (admin) => admin`drop database if exists ${admin(name)} with (force)`);
-}
 
 /** Builds the run's migrated template; the global setup provides it and disposes of it. */
 export async function buildTestDatabaseTemplate(): Promise<{
@@ -187,6 +167,19 @@ export async function createTestDatabase(opts: TestDatabaseOptions = {}): Promis
       await endClients();
       await server.stop();
     },
+  };
+}
+
+/** One database for the calling test file or `describe` block: created before all, closed after all. */
+export function useTestDatabase(opts: TestDatabaseOptions = {}): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(opts);
+  });
+  afterAll(() => db?.close());
+  return () => {
+    if (!db) throw new Error("the test database is not ready (use it inside a test or hook)");
+    return db;
   };
 }
 
