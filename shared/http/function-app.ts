@@ -76,10 +76,20 @@ export function createFunctionApp(
       }
       return jsonError(c, err.status, err.code, err.message, err.details);
     }
-    log.error("unhandled error", { function: name, error: err.name });
+    log.error("unhandled error", { function: name, error: err.name, ...errorCode(err) });
     return jsonError(c, 500, "internal_error", "internal error");
   });
   return app;
+}
+
+/**
+ * The error's machine-readable code, when it has one (a PostgresError's SQLSTATE such as `40P01`,
+ * a socket's `ECONNRESET`): what an operator needs to act on a 500. Only an identifier-shaped code
+ * is logged; the message is not, as it can quote the data the statement carried.
+ */
+function errorCode(err: Error): { code?: string } {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? { code } : {};
 }
 
 /**
