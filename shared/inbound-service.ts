@@ -56,15 +56,15 @@ const envelope = ({ event, scheme }: InboundDelivery, ord: number) => ({
 
 // The verdict is computed from the state the statement sees, and the effects run only for the
 // events the ledger insert took: CTEs cannot see each other's writes, so each ledger row is written
-// complete at once. Outbound events are found by the array of ids, not by joining the input: the
-// input's size is a guess to the planner (see finishRounds in shared/outbox/sync-queries.ts).
+// complete at once. Outbound events are found by an array of the input's ids, not by joining the
+// input: the input's size is a guess to the planner (see finishRounds in
+// shared/outbox/sync-queries.ts).
 function confirm(sql: Sql, group: readonly Confirmation[]): Promise<Logged> {
   const input = group.map((d, ord) => ({
     ...envelope(d, ord),
     in_reply_to: d.event.inReplyTo,
     occurred_at: d.event.occurredAt,
   }));
-  const replyIds = group.map((d) => d.event.inReplyTo);
   return sql<Logged>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as i(ord int,
@@ -73,7 +73,7 @@ function confirm(sql: Sql, group: readonly Confirmation[]): Promise<Logged> {
     ), targets as (
       -- Locked in id order, the outbox's lock order (finishRounds, shared/outbox/sync-queries.ts).
       select e.id, e.event_id, e.mentor_id from public.sync_events e
-      where e.event_id = any(${replyIds}::uuid[])
+      where e.event_id = any(array(select in_reply_to from input))
       order by e.id
       for update
     ), judged as (

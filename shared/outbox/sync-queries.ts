@@ -142,11 +142,12 @@ export async function finishRounds(
   // The events by primary key and their audit rows by event id, never by joining the input to the
   // tables: the input's size is a guess (100 rows), and so are the tables' sizes while a mass
   // expiry grows them, which made every result write scan all of sync_events (bench scenario 9).
+  // The id arrays are built in SQL from the input, not passed as JS arrays: postgres.js sends those
+  // as "a,b" until its pool has fetched the array types (porsager/postgres#1164), and a fresh
+  // process's first statements met that window (tests/db/array-params-unlearned.test.ts).
   // Lock order: a statement that updates several outbox rows locks them first, in id order, so two
   // such statements cannot deadlock (measured: grouped inbound confirmations and these writes, each
   // locking in its own input's order, deadlocked in bench scenario 2).
-  const ids = input.map((r) => r.id);
-  const eventIds = input.map((r) => r.event_id);
   const rows = await sql<{ id: string; held: boolean }[]>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(input)}::jsonb) as r(id bigint, event_id uuid,
@@ -155,13 +156,13 @@ export async function finishRounds(
     ), locked as (
       -- Read under the row lock, so the lease cannot change hands before this statement commits.
       select e.id, e.lease_owner is not distinct from ${owner} as held from public.sync_events e
-      where e.id = any(${ids}::bigint[])
+      where e.id = any(array(select id from input))
       order by e.id
       for update
     ), previous as (
       select event_id, max(attempt) as n
       from public.dynamics_sync_attempts
-      where event_id = any(${eventIds}::uuid[])
+      where event_id = any(array(select event_id from input))
       group by event_id
     ), recorded as (
       insert into public.dynamics_sync_attempts (event_id, mentor_id, attempt, dispatcher,
