@@ -253,7 +253,7 @@ const variables = z.object({
     "Largest inbound webhook body (413 beyond).",
   ),
   REQUEST_DEADLINE_MS: int(100, 600_000).default(20_000).describe(
-    "How long a request may run past its function's own budget (none for dynamics-webhook, sync-status, sync-resend and sync-health; DYNAMICS_BUDGET_MS for sync-retry and the certification functions; RECONCILE_BUDGET_MS for sync-reconcile) before it is answered 503 deadline_exceeded with Retry-After: bounds a request waiting on a database connection that died.",
+    "How long a request may run past its function's own budget (none for dynamics-webhook, sync-status and sync-health; DYNAMICS_BUDGET_MS for sync-retry, sync-resend and the certification functions; RECONCILE_BUDGET_MS for sync-reconcile) before it is answered 503 deadline_exceeded with Retry-After: bounds a request waiting on a database connection that died.",
   ),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe(
     "debug, info, warn, error or silent.",

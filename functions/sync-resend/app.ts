@@ -25,7 +25,13 @@ export const needs: readonly Need[] = ["database", "callers", "outbound"];
 // asked is audited), and the service role's `{failedSince}` recovers dead letters since a time.
 // Both answer 202: the event is accepted and dispatched; its state says how far it got.
 export function createApp(rt: Runtime) {
-  const app = createFunctionApp("sync-resend", rt.log, requestDeadlineMs(rt.config));
+  // It sends what it accepts at once, so its deadline has a send's budget in it: a slow Dynamics
+  // must not turn a committed resend into a 503 whose retry is then refused as too soon (429).
+  const app = createFunctionApp(
+    "sync-resend",
+    rt.log,
+    requestDeadlineMs(rt.config, rt.config.dynamics.budgetMs),
+  );
   app.use("*", requireRole(rt.callers, ["authenticated", "service_role"]));
   app.post("/", rawBody(4096), jsonOf(SyncResendRequest), async (c) => {
     const body = c.get("input");
