@@ -2,7 +2,6 @@
 // the one database session, so the pool is kept small and nothing relies on session state.
 import postgres from "postgres";
 import type { DatabaseConfig } from "./config.ts";
-import type { Logger } from "./logger.ts";
 
 export type Sql = postgres.Sql;
 
@@ -41,6 +40,14 @@ export function createSql(database: DatabaseConfig, opts: SqlOptions = {}): Sql 
   const { url, prepare } = connectionFor(database.url);
   return postgres(url, {
     max: database.poolMax,
+    // No start-up query for the array types on each new connection. postgres.js 3.4.9 drops that
+    // query's promise (porsager/postgres#1192, #1205, #1223), so a connection dying during it left
+    // a rejection no one could handle, which ends a Deno process; and until one connection had
+    // learned the types, a JS array parameter went out as "a,b" and an array column came back as
+    // its text (porsager/postgres#1164): a fresh function's first confirmations failed with 22P02.
+    // Without it the rule holds from the first statement and tests catch a break: ids go in as
+    // JSON (`sql.json`) and lists come out as JSON (`to_jsonb`), never as Postgres arrays.
+    fetch_types: false,
     prepare,
     idle_timeout: 30,
     connect_timeout: 10,
@@ -49,38 +56,5 @@ export function createSql(database: DatabaseConfig, opts: SqlOptions = {}): Sql 
       application_name: opts.applicationName ?? "hlf-dynamics-sync",
       ...(opts.asyncCommit && prepare ? { synchronous_commit: "off" } : {}),
     },
-  });
-}
-
-/**
- * Whether an unhandled rejection is postgres.js's own start-up query failing. On every new
- * connection 3.4.9 fetches the array types and drops that query's promise (porsager/postgres#1192,
- * #1205, #1223, all open), so when the connection dies or the query is cancelled meanwhile, the
- * rejection reaches no one, and unhandled it ends a Deno process with every request it serves. The
- * query that opened the connection fails or succeeds on its own. Recognised by the driver's query
- * text: a driver that words it differently is not matched, and the process ends as before.
- */
-export function isDroppedTypeFetch(reason: unknown): boolean {
-  const query = (reason as { query?: unknown } | null)?.query;
-  return typeof query === "string" && /\bb\.typarray\b/.test(query) &&
-    query.includes("pg_catalog.pg_type");
-}
-
-let typeFetchGuarded = false;
-
-/**
- * Keeps this Deno process serving through `isDroppedTypeFetch` rejections, logged as warnings; any
- * other unhandled rejection still ends it. Installed once per process; a no-op under Node (tests,
- * the bench), which has no global `unhandledrejection` event.
- */
-export function surviveDroppedTypeFetch(log: Logger): void {
-  if (typeFetchGuarded || typeof globalThis.addEventListener !== "function") return;
-  typeFetchGuarded = true;
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    if (!isDroppedTypeFetch(event.reason)) return;
-    event.preventDefault();
-    log.warn("database connection lost during the driver's start-up query", {
-      code: String((event.reason as { code?: unknown }).code ?? ""),
-    });
   });
 }

@@ -5,7 +5,6 @@
 import { ConfigError, type Env, loadConfig, type Need, readEnvironment } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
-import { surviveDroppedTypeFetch } from "./db.ts";
 
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
 
@@ -41,7 +40,6 @@ export function bootFunction(
     return () => misconfiguredResponse(err);
   }
   const rt = createRuntime(config, createLogger(config.logLevel, write));
-  surviveDroppedTypeFetch(rt.log);
   for (const warning of config.warnings) {
     rt.log.warn("configuration warning", { function: fn.name, warning });
   }

@@ -105,9 +105,9 @@ export async function listSyncStatus(
   now: Date = new Date(),
 ): Promise<SyncStatusPage> {
   const rows = await sql<(StatusRow & { full_name: string; chapter_ids: string[] })[]>`
-    select o.mentor_id, o.full_name, o.chapter_ids, o.state, o.listing, o.last_event_id,
-      o.last_event_type, o.last_attempt_at, o.last_success_at, o.attempts, o.next_attempt_at,
-      o.last_error, o.last_error_code, o.updated_at
+    select o.mentor_id, o.full_name, to_jsonb(o.chapter_ids) as chapter_ids, o.state, o.listing,
+      o.last_event_id, o.last_event_type, o.last_attempt_at, o.last_success_at, o.attempts,
+      o.next_attempt_at, o.last_error, o.last_error_code, o.updated_at
     from (${candidates(f)}) v(id)
     join public.coordinator_sync_overview o on o.mentor_id = v.id
     where (${f.state ?? null}::text is null or o.state = ${f.state ?? null}::text)

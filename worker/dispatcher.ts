@@ -110,8 +110,8 @@ async function main(): Promise<void> {
   }
   // A killed database connection can leave a rejection nobody awaits inside the driver (seen in
   // tests/long/crash-safety.test.ts: "terminating connection due to administrator command", not
-  // from any query of ours; Deno then exits). Reproduced since: postgres.js's start-up type query,
-  // whose promise it drops (shared/db.ts `isDroppedTypeFetch`). The loop already survives a failed
+  // from any query of ours; Deno then exits). One such was postgres.js's start-up type query, whose
+  // promise it drops (the pool no longer sends it: shared/db.ts). The loop already survives a failed
   // round; any stray rejection is logged instead of ending a worker whose leases would only be
   // re-claimed later.
   globalThis.addEventListener("unhandledrejection", (event) => {

@@ -142,9 +142,8 @@ export async function finishRounds(
   // The events by primary key and their audit rows by event id, never by joining the input to the
   // tables: the input's size is a guess (100 rows), and so are the tables' sizes while a mass
   // expiry grows them, which made every result write scan all of sync_events (bench scenario 9).
-  // The id arrays are built in SQL from the input, not passed as JS arrays: postgres.js sends those
-  // as "a,b" until its pool has fetched the array types (porsager/postgres#1164), and a fresh
-  // process's first statements met that window (tests/db/array-params-unlearned.test.ts).
+  // The id arrays are built in SQL from the input, not passed as JS arrays: the pool does not learn
+  // the array types, so postgres.js would send those as "a,b" (shared/db.ts).
   // Lock order: a statement that updates several outbox rows locks them first, in id order, so two
   // such statements cannot deadlock (measured: grouped inbound confirmations and these writes, each
   // locking in its own input's order, deadlocked in bench scenario 2).

@@ -1,16 +1,24 @@
-// postgres.js serialises a JS array parameter as an array literal only once the pool has learned the
-// array types (its start-up type query); until then it sends `'' + array`, "a,b", which a `uuid[]`
-// parameter refuses as a malformed array literal (porsager/postgres#1164). A fresh stack met that
-// window: its first inbound confirmations were answered 500 (22P02). The product's statements that
-// take many ids carry them inside their jsonb input instead, so they work on a connection that never
-// learned the array types, which is what these run on.
+// postgres.js serialises a JS array parameter as an array literal, and parses an array column, only
+// once the pool has learned the array types (its start-up type query). Until then it sends
+// `'' + array`, "a,b", which a `uuid[]` parameter refuses as a malformed array literal
+// (porsager/postgres#1164), and returns an array column as its text, "{a,b}". A fresh stack met
+// that window: its first inbound confirmations were answered 500 (22P02). The product's pool now
+// never learns them (shared/db.ts, fetch_types off), and its statements take many ids inside their
+// jsonb input and return lists as JSON; these run them on such a connection.
 import { beforeEach, expect, it } from "vitest";
+import { callerSql } from "../../shared/http/caller-context.ts";
 import { receiveInbound } from "../../shared/inbound-service.ts";
 import { claimDueEvents, finishRounds } from "../../shared/outbox/sync-queries.ts";
+import { listSyncStatus } from "../../shared/status-queries.ts";
 import type { Sql } from "../../shared/db.ts";
 import { attemptRecord } from "../support/attempt-record.ts";
 import { useTestDatabase } from "../support/db.ts";
-import { createListedMentor, settleOutbox } from "../support/factories.ts";
+import {
+  createChapter,
+  createListedMentor,
+  createOrganisation,
+  settleOutbox,
+} from "../support/factories.ts";
 import { listingConfirmed } from "../support/payload-factory.ts";
 
 const db = useTestDatabase();
@@ -67,3 +75,28 @@ it("records round results on a connection without array types", () =>
       from public.sync_events e where e.mentor_id in ${db().sql(mentorIds)} order by e.id`;
     expect(rows).toEqual([{ state: "delivered", audited: 1 }, { state: "delivered", audited: 1 }]);
   }));
+
+it("lists mentors with their chapters as arrays on a connection without array types", async () => {
+  const organisation = await createOrganisation(db().sql);
+  const chapters = [
+    await createChapter(db().sql, { organisationId: organisation.id }),
+    await createChapter(db().sql, { organisationId: organisation.id }),
+  ];
+  const { mentorId } = await createListedMentor(db().sql, {
+    chapterIds: [chapters[0].id, chapters[1].id],
+  });
+  const sql = db().connect({ fetch_types: false });
+  try {
+    const asService = callerSql(sql, { role: "service_role", userId: null, claims: {} });
+    const page = await listSyncStatus(asService, {
+      chapterId: chapters[0].id,
+      limit: 10,
+      onlyViewable: false,
+    });
+    expect(page.items.map((i) => [i.mentorId, [...i.chapterIds].sort()])).toEqual([
+      [mentorId, chapters.map((c) => c.id).sort()],
+    ]);
+  } finally {
+    await sql.end();
+  }
+});
