@@ -28,6 +28,14 @@ interface BenchDatabase {
   drop(): Promise<void>;
 }
 
+/** Adds a function's JSON log line to `counts`, by level and message ("info sync sweep"). */
+export function countLogLine(counts: Record<string, number>, line: string): void {
+  const entry = /^\{"ts":"[^"]*","level":"(\w+)","msg":"([^"]*)"/.exec(line);
+  if (!entry) return;
+  const key = `${entry[1]} ${entry[2]}`;
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
 let pgliteDump: Promise<Blob> | undefined;
 
 /** A fresh database for one scenario; the stack migrates it (a no-op on the migrated tarball). */
@@ -68,11 +76,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
         pollEveryMs: 25,
       },
       log: (line) => {
-        const entry = /^\{"ts":"[^"]*","level":"(\w+)","msg":"([^"]*)"/.exec(line);
-        if (entry) {
-          const key = `${entry[1]} ${entry[2]}`;
-          logLines[key] = (logLines[key] ?? 0) + 1;
-        }
+        countLogLine(logLines, line);
         // Warnings, errors and crashes only on the console.
         if (/"level":"(warn|error)"|Error|panicked/.test(line)) {
           process.stderr.write(`  [stack] ${line.slice(0, 300)}\n`);

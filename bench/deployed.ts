@@ -9,6 +9,8 @@ import { type DeployedFunction, startDeployedFunction } from "../tests/deploy/de
 import { REPO_ROOT } from "../tests/deploy/supabase-cli.ts";
 import type { Stack } from "../local/stack.ts";
 import type { MemoryInUse } from "../shared/memory.ts";
+import { countLogLine } from "./bench-stack.ts";
+import { callSyncRetry } from "./mass-dispatch.ts";
 
 // The npm packages the uploaded files name, fetched once from the registry and kept between runs
 // (a fresh DENO_DIR per run would spend most of a smoke run downloading).
@@ -71,4 +73,53 @@ export function sweptMemory(output: string): MemoryInUse[] {
   return output.split("\n")
     .filter((line) => line.includes('"msg":"sync sweep"'))
     .map((line) => JSON.parse(line) as MemoryInUse);
+}
+
+/** A mass expiry's dispatch as deployed: sync-retry, and dynamics-webhook for the callbacks. */
+export interface DeployedDispatch {
+  /** One sync-retry invocation; returns how many events it claimed. */
+  sweep(): Promise<number>;
+  /** The functions' processes: sync-retry's, then dynamics-webhook's when the callbacks are on. */
+  pids: number[];
+  /** Their log lines so far, by level and message. */
+  logLines(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts sync-retry and (with `callbacks`) dynamics-webhook each in the deployed shape, the
+ * sandbox's `listing.confirmed` callbacks sent straight to the latter, as Dynamics would call the
+ * function's URL; without `callbacks` the sandbox sends none. The stack's scheduler should be off:
+ * it would call the gateway's sync-retry.
+ */
+export async function startDeployedDispatch(
+  stack: Stack,
+  settings: Record<string, string>,
+  o: { callbacks: boolean },
+): Promise<DeployedDispatch> {
+  const env = deployedEnv(stack, settings);
+  const slugs = o.callbacks ? ["sync-retry", "dynamics-webhook"] : ["sync-retry"];
+  const started: DeployedFunction[] = [];
+  try {
+    for (const slug of slugs) started.push(await startInDeployedShape(fromRepository(slug), env));
+  } catch (err) {
+    await Promise.all(started.map((f) => f.stop()));
+    throw err;
+  }
+  const [syncRetry, webhook] = started;
+  stack.sandbox!.state.config.callbackUrl = webhook?.url ?? null;
+  return {
+    sweep: async () => (await callSyncRetry(syncRetry.url, { apikey: stack.secretKey })).claimed,
+    pids: started.map((f) => f.pid),
+    logLines() {
+      const counts: Record<string, number> = {};
+      for (const f of started) {
+        for (const line of f.output().split("\n")) countLogLine(counts, line);
+      }
+      return counts;
+    },
+    async stop() {
+      await Promise.all(started.map((f) => f.stop()));
+    },
+  };
 }

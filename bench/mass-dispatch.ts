@@ -21,8 +21,8 @@ export interface MassDispatchOptions {
   progress: ScenarioContext["progress"];
   /** One sync-retry call returning how many events it claimed; default: the gateway's. */
   sweep?: () => Promise<number>;
-  /** The process whose peak RSS is reported; default: the gateway. */
-  pid?: number;
+  /** The functions' processes, whose CPU and peak RSS are reported; default: the gateway. */
+  pids?: readonly number[];
 }
 
 export interface MassDispatchResult {
@@ -40,7 +40,8 @@ export interface MassDispatchResult {
   rescheduled: number;
   /** HTTP attempts by outcome or error code, e.g. "delivered 10000, http_429 312". */
   attemptOutcomes: string;
-  peakRssMiB: number | null;
+  /** Of each of `pids`, in order; null where /proc is not available. */
+  peakRssMiB: (number | null)[];
   /**
    * CPU spent from the expire call to the end of the run (ms), by process: where a delivery's cost
    * goes on a machine whose cores all of them share. Null where /proc is not available.
@@ -79,8 +80,8 @@ export async function runMassDispatch(
   await stack.sql`analyze`;
   o.progress(`seeded ${o.count} lapsed certifications`);
 
-  const pid = o.pid ?? stack.gatewayPid;
-  const cpuBefore = await sampleCpu(pid);
+  const pids = o.pids ?? [stack.gatewayPid];
+  const cpuBefore = await sampleCpu(pids);
   const t0 = Date.now();
   const [{ expired }] = await stack.sql<{ expired: number }[]>`
     select public.expire_due_certifications() as expired`;
@@ -117,7 +118,7 @@ export async function runMassDispatch(
   if (failures.length > 0) throw failures[0];
   // The confirmation callbacks still in flight are part of what the deliveries cost.
   await sandbox.idle();
-  const cpuAfter = await sampleCpu(pid);
+  const cpuAfter = await sampleCpu(pids);
   const [{ failed, rescheduled }] = await stack.sql<{ failed: number; rescheduled: number }[]>`
     select count(*) filter (where state = 'failed')::int as failed,
            count(*) filter (where rounds > 1)::int as rescheduled
@@ -139,7 +140,7 @@ export async function runMassDispatch(
     deadLetters: failed,
     rescheduled,
     attemptOutcomes: outcomes.map((o) => `${o.outcome} ${o.n}`).join(", "),
-    peakRssMiB: await peakRssMiB(pid),
+    peakRssMiB: await Promise.all(pids.map(peakRssMiB)),
     cpu: cpuBetween(cpuBefore, cpuAfter),
   };
 }

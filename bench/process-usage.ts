@@ -87,11 +87,17 @@ export interface CpuByProcess {
   postgres: number | null;
 }
 
-/** CPU used so far by each process of `CpuByProcess`, `pid` being the functions' process. */
-export async function sampleCpu(pid: number): Promise<CpuByProcess> {
+const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+
+/**
+ * CPU used so far by each process of `CpuByProcess`, the functions' being `pids` together (one for
+ * the local gateway, one per function in the deployed shape).
+ */
+export async function sampleCpu(pids: number | readonly number[]): Promise<CpuByProcess> {
   const { user, system } = process.cpuUsage();
+  const functions = await Promise.all([pids].flat().map(cpuTimeMs));
   return {
-    functions: await cpuTimeMs(pid),
+    functions: functions.reduce<number | null>((sum, ms) => add(sum, ms), 0),
     bench: (user + system) / 1000,
     postgres: await postgresCpuMs(),
   };
@@ -108,8 +114,6 @@ export function cpuBetween(before: CpuByProcess, after: CpuByProcess): CpuByProc
     postgres: spent(after.postgres, before.postgres),
   };
 }
-
-const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
 
 /** CPU spent by each process over several measured stretches. */
 export function sumCpu(spans: readonly CpuByProcess[]): CpuByProcess {

@@ -118,7 +118,7 @@ export const deployedSyncRetry: Scenario = {
           timeoutMs: ctx.smoke ? 30_000 : 300_000,
           progress: ctx.progress,
           sweep,
-          pid: fn.pid,
+          pids: [fn.pid],
         });
         const delivered = invocations.reduce((n, i) => n + i.delivered, 0);
         const memory = sweptMemory(fn.output());
@@ -138,9 +138,9 @@ export const deployedSyncRetry: Scenario = {
           figure(NAME, "CPU per invocation, p50 (own)", median(own), " ms"),
           figure(NAME, "CPU per invocation, max (/proc)", Math.max(0, ...proc), " ms"),
           figure(NAME, "CPU per invocation, p50 (/proc)", median(proc), " ms"),
-          r.peakRssMiB === null
+          r.peakRssMiB[0] === null
             ? note(NAME, "peak RSS", "unavailable (no /proc)")
-            : figure(NAME, "peak RSS", r.peakRssMiB, " MiB", atMost(RSS_LIMIT_MIB)),
+            : figure(NAME, "peak RSS", r.peakRssMiB[0], " MiB", atMost(RSS_LIMIT_MIB)),
           figure(
             NAME,
             "heap used + external after a sweep, max (own)",

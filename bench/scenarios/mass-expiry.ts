@@ -1,6 +1,9 @@
 // Scenario 2: the nightly job expires 10,000 certifications at once against an unthrottled sandbox.
+// sync-retry and dynamics-webhook run in the deployed shape, each its own process, as on Supabase:
+// the callers invoke sync-retry directly and the sandbox's confirmations go to dynamics-webhook.
 import type { SandboxHandle } from "../../local/stack.ts";
 import { startBenchStack } from "../bench-stack.ts";
+import { freshSecrets, startDeployedDispatch } from "../deployed.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
 import { cpuNote } from "../process-usage.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
@@ -37,10 +40,20 @@ export const massExpiry: Scenario = {
   async run(ctx: ScenarioContext): Promise<Figure[]> {
     const count = ctx.smoke ? 300 : 10_000;
     const settings = dispatchSettings(ctx.adminUrl ? "postgres" : "pglite");
-    // Logging at info, as deployed, to count the lines a mass expiry writes.
+    // No scheduler: every sweep is a caller's, sent to the deployed sync-retry.
     const bench = await startBenchStack({
       adminUrl: ctx.adminUrl,
-      env: { ...settings.env, LOG_LEVEL: "info" },
+      env: freshSecrets(),
+      scheduler: false,
+    });
+    // Logging at info, as deployed, to count the lines a mass expiry writes.
+    const deployed = await startDeployedDispatch(
+      bench.stack,
+      { ...settings.env, LOG_LEVEL: "info" },
+      { callbacks: true },
+    ).catch(async (err) => {
+      await bench.close();
+      throw err;
     });
     try {
       const r = await runMassDispatch(bench.stack, {
@@ -48,7 +61,10 @@ export const massExpiry: Scenario = {
         dispatchers: settings.dispatchers,
         timeoutMs: ctx.smoke ? 30_000 : 180_000,
         progress: ctx.progress,
+        sweep: deployed.sweep,
+        pids: deployed.pids,
       });
+      const [syncRetryRss, webhookRss] = r.peakRssMiB;
       return [
         figure(NAME, "time to all removals", r.makespanMs / 1000, " s"),
         figure(
@@ -61,21 +77,37 @@ export const massExpiry: Scenario = {
         figure(NAME, "undelivered at the end", r.undelivered, ""),
         figure(NAME, "events lost", r.lost, "", exactly(0)),
         figure(NAME, "dead letters", r.deadLetters, "", exactly(0)),
-        r.peakRssMiB === null
-          ? note(NAME, "gateway peak RSS", "unavailable (no /proc)")
-          : figure(NAME, "gateway peak RSS", r.peakRssMiB, " MiB"),
+        syncRetryRss === null || webhookRss === null
+          ? note(NAME, "peak RSS", "unavailable (no /proc)")
+          : note(
+            NAME,
+            "peak RSS",
+            `sync-retry ${Math.round(syncRetryRss)} MiB, dynamics-webhook ${
+              Math.round(webhookRss)
+            } MiB`,
+          ),
         figure(NAME, "events needing a 2nd round", r.rescheduled, ""),
         note(
           NAME,
           "CPU ms per delivery",
-          cpuNote(r.cpu, count - r.undelivered, ctx.adminUrl !== undefined),
+          cpuNote(
+            r.cpu,
+            count - r.undelivered,
+            ctx.adminUrl !== undefined,
+            "functions (sync-retry + dynamics-webhook)",
+          ),
         ),
         note(NAME, "attempt outcomes", r.attemptOutcomes),
         note(NAME, "confirmation callbacks", callbacksNote(bench.stack.sandbox!)),
-        note(NAME, "settings", `${r.expired} expired; ${settingsNote(settings)}`),
-        note(NAME, "function log lines (LOG_LEVEL=info)", logLinesNote(bench.logLines())),
+        note(
+          NAME,
+          "settings",
+          `${r.expired} expired; ${settingsNote(settings)}; functions in the deployed shape`,
+        ),
+        note(NAME, "function log lines (LOG_LEVEL=info)", logLinesNote(deployed.logLines())),
       ];
     } finally {
+      await deployed.stop();
       await bench.close();
     }
   },

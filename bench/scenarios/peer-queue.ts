@@ -5,13 +5,15 @@
 // removal: from the commit that made it due (the expiry; the peer's enqueue) to the sandbox applying
 // it. The sandbox serves both alike, its confirmation callbacks off: the peer has nothing to receive
 // them, and on two shared cores the sandbox's callbacks and the product's handling of them would be
-// charged to the product's sending (scenario 2 measures the product with them on). Postgres only:
+// charged to the product's sending (scenario 2 measures the product with them on). The product's
+// sync-retry runs in the deployed shape, its own process as the peer's worker is. Postgres only:
 // pg-boss needs a server.
 import { randomUUID } from "node:crypto";
 import { cpuNote } from "../process-usage.ts";
 import type { RenewalRecord } from "../../shared/contract/payload.ts";
 import { configured } from "../../shared/config.ts";
 import { startBenchStack } from "../bench-stack.ts";
+import { freshSecrets, startDeployedDispatch } from "../deployed.ts";
 import { createDatabase, dropDatabase } from "../../local/db/databases.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
 import { forkPeer } from "../peer-process.ts";
@@ -66,20 +68,25 @@ export const peerQueue: Scenario = {
     const count = ctx.smoke ? 300 : 10_000;
     const timeoutMs = ctx.smoke ? 30_000 : 180_000;
     const settings = dispatchSettings("postgres");
-    const bench = await startBenchStack({ adminUrl, env: settings.env });
+    const bench = await startBenchStack({ adminUrl, env: freshSecrets(), scheduler: false });
     const { stack } = bench;
     const sandbox = stack.sandbox!;
     const peerDatabase = `hlf_bench_peer_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
     let killPeer = () => {};
+    let stopProduct = async () => {};
     try {
       // The product: scenario 2's run without the callbacks.
-      sandbox.state.config.callbackUrl = null;
+      const deployed = await startDeployedDispatch(stack, settings.env, { callbacks: false });
+      stopProduct = deployed.stop;
       const product = await runMassDispatch(stack, {
         count,
         dispatchers: settings.dispatchers,
         timeoutMs,
         progress: (line) => ctx.progress(`product: ${line}`),
+        sweep: deployed.sweep,
+        pids: deployed.pids,
       });
+      await stopProduct();
       const productExposure = summarize(exposures(sandbox, product.committedAt, 0, null));
       const productDelivered = count - product.undelivered;
 
@@ -147,16 +154,22 @@ export const peerQueue: Scenario = {
           `${stopped.counters?.posts} POSTs, ${stopped.counters?.failedPosts} failed`,
         ),
         figure(NAME, "peer: pg-boss start-up", startupMs, " ms"),
-        note(NAME, "product: CPU ms per delivery", cpuNote(product.cpu, productDelivered, true)),
+        note(
+          NAME,
+          "product: CPU ms per delivery",
+          cpuNote(product.cpu, productDelivered, true, "sync-retry"),
+        ),
         note(
           NAME,
           "product settings",
-          `${product.expired} expired; ${settingsNote(settings)}; confirmation callbacks off`,
+          `${product.expired} expired; ${settingsNote(settings)}; confirmation callbacks off; ` +
+            "sync-retry in the deployed shape",
         ),
         note(NAME, "peer settings", peerNote(PEER_SETTINGS)),
       ];
     } finally {
       killPeer();
+      await stopProduct();
       await dropDatabase(adminUrl, peerDatabase);
       await bench.close();
     }
