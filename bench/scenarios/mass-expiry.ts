@@ -3,7 +3,7 @@
 // the callers invoke sync-retry directly and the sandbox's confirmations go to dynamics-webhook.
 import type { SandboxHandle } from "../../local/stack.ts";
 import { startBenchStack } from "../bench-stack.ts";
-import { freshSecrets, startDeployedDispatch } from "../deployed.ts";
+import { type DeployedDispatch, freshSecrets, startDeployedDispatch } from "../deployed.ts";
 import { runMassDispatch } from "../mass-dispatch.ts";
 import { cpuNote } from "../process-usage.ts";
 import { atLeast, exactly, type Figure, figure, note } from "../results.ts";
@@ -46,16 +46,14 @@ export const massExpiry: Scenario = {
       env: freshSecrets(),
       scheduler: false,
     });
-    // Logging at info, as deployed, to count the lines a mass expiry writes.
-    const deployed = await startDeployedDispatch(
-      bench.stack,
-      { ...settings.env, LOG_LEVEL: "info" },
-      { callbacks: true },
-    ).catch(async (err) => {
-      await bench.close();
-      throw err;
-    });
+    let deployed: DeployedDispatch | undefined;
     try {
+      // Logging at info, as deployed, to count the lines a mass expiry writes.
+      deployed = await startDeployedDispatch(
+        bench.stack,
+        { ...settings.env, LOG_LEVEL: "info" },
+        { callbacks: true },
+      );
       const r = await runMassDispatch(bench.stack, {
         count,
         dispatchers: settings.dispatchers,
@@ -107,7 +105,7 @@ export const massExpiry: Scenario = {
         note(NAME, "function log lines (LOG_LEVEL=info)", logLinesNote(deployed.logLines())),
       ];
     } finally {
-      await deployed.stop();
+      await deployed?.stop();
       await bench.close();
     }
   },

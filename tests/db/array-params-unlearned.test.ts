@@ -24,20 +24,26 @@ import { listingConfirmed } from "../support/payload-factory.ts";
 const db = useTestDatabase();
 beforeEach(() => settleOutbox(db().sql));
 
-/** Runs `fn` on a new pool that never fetches the array types, given two new listed mentors. */
-async function unlearned(fn: (sql: Sql, mentorIds: string[]) => Promise<void>): Promise<void> {
+/** Runs `fn` on a new pool that never fetches the array types. */
+async function unlearned(fn: (sql: Sql) => Promise<void>): Promise<void> {
   const sql = db().connect({ fetch_types: false });
   try {
-    const mentorIds = [];
-    for (let i = 0; i < 2; i++) mentorIds.push((await createListedMentor(db().sql)).mentorId);
-    await fn(sql, mentorIds);
+    await fn(sql);
   } finally {
     await sql.end();
   }
 }
 
+async function twoListedMentors(): Promise<string[]> {
+  return [
+    (await createListedMentor(db().sql)).mentorId,
+    (await createListedMentor(db().sql)).mentorId,
+  ];
+}
+
 it("confirms outbound events on a connection without array types", () =>
-  unlearned(async (sql, mentorIds) => {
+  unlearned(async (sql) => {
+    const mentorIds = await twoListedMentors();
     const outbound = await db().sql<{ event_id: string; mentor_id: string }[]>`
       select event_id, mentor_id from public.sync_events where mentor_id in ${db().sql(mentorIds)}
       order by id`;
@@ -55,7 +61,8 @@ it("confirms outbound events on a connection without array types", () =>
   }));
 
 it("records round results on a connection without array types", () =>
-  unlearned(async (sql, mentorIds) => {
+  unlearned(async (sql) => {
+    const mentorIds = await twoListedMentors();
     const claimed = await claimDueEvents(sql, { owner: "d", leaseSeconds: 60, limit: 10 });
     expect(claimed).toHaveLength(2);
 
@@ -85,8 +92,7 @@ it("lists mentors with their chapters as arrays on a connection without array ty
   const { mentorId } = await createListedMentor(db().sql, {
     chapterIds: [chapters[0].id, chapters[1].id],
   });
-  const sql = db().connect({ fetch_types: false });
-  try {
+  await unlearned(async (sql) => {
     const asService = callerSql(sql, { role: "service_role", userId: null, claims: {} });
     const page = await listSyncStatus(asService, {
       chapterId: chapters[0].id,
@@ -96,7 +102,5 @@ it("lists mentors with their chapters as arrays on a connection without array ty
     expect(page.items.map((i) => [i.mentorId, [...i.chapterIds].sort()])).toEqual([
       [mentorId, chapters.map((c) => c.id).sort()],
     ]);
-  } finally {
-    await sql.end();
-  }
+  });
 });
