@@ -129,21 +129,26 @@ export async function listSyncStatus(
  * still apply to every row joined to them. The `x is null or ...` conditions fold away when the
  * statement is planned with its values.
  *
- * A chapter's or a user's ids are sorted on their own (`offset 0` keeps them a subquery), so the
- * join keeps that order and stops at the page's end. Left to the planner, a page late in a chapter
- * joined every remaining member and sorted the result: the cursor leaves few ids by the statistics,
- * the policies' filters guess a third of each join, and a sort of that guess looked cheap (bench
- * scenario 5, Postgres: pages past the middle of a 2,000-mentor chapter took 14-30 ms against 5-8
- * before it, their policies checked for 800 rows instead of 51). The service role's candidates are
+ * After a cursor, a chapter's ids are sorted on their own (`offset 0` keeps them a subquery), as a
+ * user's visible set always is, so the join keeps that order and stops at the page's end. Left to
+ * the planner, a page late in a chapter joined every remaining member and sorted the result: the
+ * cursor leaves few ids by the statistics, the policies' filters are guessed at a third of each
+ * join, and a sort of that guess looked cheap (bench scenario 5, Postgres: the 14 pages after the
+ * middle of a 2,000-mentor chapter took 10-30 ms against 5-8 before it, their policies checked for
+ * up to 800 rows instead of 51). It happens while mentor_chapters is not all-visible (after bulk
+ * changes, until a vacuum): then an index-only scan costs heap reads, and a bitmap scan and a sort
+ * win. A first page keeps the plain form: the planner sizes the whole chapter right and walks its
+ * index in order, where sorting the chapter's ids first would check the memberships' policy for
+ * all of them (about 1 ms on Postgres, 3 on PGlite, for 2,000). The service role's candidates are
  * the whole status table; its index order is the cheap one and there are no policies to misjudge.
  */
 function candidates(f: ListFilter): Part {
   const after = f.after ?? null;
   if (f.chapterId !== undefined) {
-    return part`select mc.mentor_id from public.mentor_chapters mc
+    const members = part`select mc.mentor_id from public.mentor_chapters mc
       where mc.chapter_id = ${f.chapterId}::uuid
-        and (${after}::uuid is null or mc.mentor_id > ${after}::uuid)
-      order by mc.mentor_id offset 0`;
+        and (${after}::uuid is null or mc.mentor_id > ${after}::uuid)`;
+    return after === null ? members : part`${members} order by mc.mentor_id offset 0`;
   }
   if (f.onlyViewable) {
     return part`select id from private.viewable_mentor_ids() id

@@ -50,17 +50,27 @@ async function mentorLookups(after: string | undefined): Promise<number> {
   return Number(loops);
 }
 
+const positions = [0.5, 0.75, 0.9];
+
+async function expectEveryPageToStopAtItsEnd() {
+  expect(await mentorLookups(undefined)).toBeLessThanOrEqual(PAGE + 1);
+  for (const at of positions) {
+    const after = members[Math.floor(members.length * at)];
+    expect(members.filter((id) => id > after).length).toBeGreaterThan(2 * PAGE);
+    expect(await mentorLookups(after), `a page ${at * 100} % into the chapter`)
+      .toBeLessThanOrEqual(PAGE + 1);
+  }
+}
+
 describe("a coordinator's list pages by keyset", () => {
-  it("the first page looks up about a page of mentors", async () => {
-    expect(await mentorLookups(undefined)).toBeLessThanOrEqual(PAGE + 1);
+  it("each looks up about a page of mentors while memberships are freshly written", async () => {
+    // Seeded and analysed, never vacuumed: an index-only scan would still read the heap, so the
+    // planner's other paths look cheap (what flipped the late pages' plan).
+    await expectEveryPageToStopAtItsEnd();
   });
 
-  for (const at of [0.5, 0.75, 0.9]) {
-    it(`a page ${at * 100} % into the chapter does too, not every member after the cursor`, async () => {
-      const after = members[Math.floor(members.length * at)];
-      const remaining = members.filter((id) => id > after).length;
-      expect(remaining).toBeGreaterThan(2 * PAGE);
-      expect(await mentorLookups(after)).toBeLessThanOrEqual(PAGE + 1);
-    });
-  }
+  it("and once a vacuum made every page all-visible", async () => {
+    await db.sql`vacuum analyze public.mentor_chapters`;
+    await expectEveryPageToStopAtItsEnd();
+  });
 });
