@@ -85,9 +85,9 @@ export const statusQueries: Scenario = {
         if (cursor === null) break;
         cursors.push(cursor);
       }
-      // Each page alone, the median of five reads: a p50 over all pages hides the pages that are
-      // slow (every page past the middle of the chapter, once, for its plan; see candidates() in
-      // shared/status-queries.ts).
+      // Each page alone, the median of five reads: a p50 over all pages hides a stretch of slow
+      // pages, as every page past the middle of the chapter once was, for its plan (see
+      // candidates() in shared/status-queries.ts).
       const pageMs: number[] = [];
       for (const cursor of cursors) {
         const reads: number[] = [];

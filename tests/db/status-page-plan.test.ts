@@ -2,7 +2,7 @@
 // a large chapter must check the row-level policies for about a page's rows, as the first page
 // does. The planner used to join every member after the cursor and sort the result, because the
 // cursor leaves few members by the statistics and the policies' filters are guessed at a third of
-// each join: bench scenario 5 measured 14-30 ms for the pages past the middle of a 2,000-mentor
+// each join: bench scenario 5 measured 10-30 ms for the pages past the middle of a 2,000-mentor
 // chapter against 5-8 ms before it. The plan is read as the function sends the statement.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { explainAs } from "../../bench/explain.ts";
