@@ -74,14 +74,16 @@ export const statusQueries: Scenario = {
           next,
         });
       const list = await listLoad();
+      /** One list page, the first without a cursor; throws unless it is answered 200. */
+      const listPage = async (cursor: string | null): Promise<Response> => {
+        const res = await fetch(`${listUrl}${cursor ? `&cursor=${cursor}` : ""}`, { headers });
+        if (!res.ok) throw new Error(`list page: ${res.status} ${await res.text()}`);
+        return res;
+      };
       // Every later page of the chapter, walked once by cursor, then read in turn under load.
       const cursors: string[] = [];
       for (let cursor: string | null = null;;) {
-        const res: Response = await fetch(`${listUrl}${cursor ? `&cursor=${cursor}` : ""}`, {
-          headers,
-        });
-        if (!res.ok) throw new Error(`list page: ${res.status} ${await res.text()}`);
-        cursor = ((await res.json()) as SyncStatusPage).nextCursor;
+        cursor = ((await (await listPage(cursor)).json()) as SyncStatusPage).nextCursor;
         if (cursor === null) break;
         cursors.push(cursor);
       }
@@ -93,9 +95,7 @@ export const statusQueries: Scenario = {
         const reads: number[] = [];
         for (let read = 0; read < 5; read++) {
           const started = performance.now();
-          const res = await fetch(`${listUrl}&cursor=${cursor}`, { headers });
-          if (!res.ok) throw new Error(`list page: ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
+          await (await listPage(cursor)).arrayBuffer();
           reads.push(performance.now() - started);
         }
         pageMs.push(median(reads));

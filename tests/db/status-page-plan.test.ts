@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { explainAs } from "../../bench/explain.ts";
 import { seedStatusDataset, type StatusDataset } from "../../bench/seed.ts";
 import { listSyncStatus } from "../../shared/status-queries.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { claims, createTestDatabase, type TestDatabase } from "../support/db.ts";
 
 const PAGE = 50;
 
@@ -33,7 +33,7 @@ afterAll(() => db?.close());
 const coordinator = () => ({
   role: "authenticated" as const,
   userId: data.coordinatorId,
-  claims: { sub: data.coordinatorId, role: "authenticated" },
+  claims: claims.user(data.coordinatorId),
 });
 
 /** How many times the plan looked a mentor up (and checked its policy) for one page. */
