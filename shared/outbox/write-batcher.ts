@@ -1,6 +1,8 @@
 // Combines writes that arrive close together into one call: concurrent deliveries finishing at
 // about the same time are recorded by one statement instead of one each (measured: per-statement
-// trigger and commit costs made Postgres the bottleneck of a mass expiry).
+// trigger and commit costs made Postgres the bottleneck of a mass expiry). The last of the `total`
+// items a batcher will be given goes at once: nothing else could join it (a single delivery, the
+// end of a claimed batch).
 export interface WriteBatcher<I, R> {
   /** Resolves with this item's result once the batch holding it was written. */
   add(item: I): Promise<R>;
@@ -8,10 +10,11 @@ export interface WriteBatcher<I, R> {
 
 export function createWriteBatcher<I, R>(
   flush: (items: I[]) => Promise<R[]>,
-  opts: { maxItems: number; maxDelayMs: number },
+  opts: { maxItems: number; maxDelayMs: number; total?: number },
 ): WriteBatcher<I, R> {
   type Waiting = { item: I; resolve: (r: R) => void; reject: (e: unknown) => void };
   let pending: Waiting[] = [];
+  let added = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const run = async () => {
@@ -31,7 +34,8 @@ export function createWriteBatcher<I, R>(
     add: (item) =>
       new Promise<R>((resolve, reject) => {
         pending.push({ item, resolve, reject });
-        if (pending.length >= opts.maxItems) void run();
+        added += 1;
+        if (pending.length >= opts.maxItems || added === opts.total) void run();
         else timer ??= setTimeout(() => void run(), opts.maxDelayMs);
       }),
   };

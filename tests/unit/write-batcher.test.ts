@@ -22,6 +22,19 @@ describe("createWriteBatcher", () => {
     expect(flushes).toEqual([[1, 2]]);
   });
 
+  it("writes the last of its expected items at once: nothing else could join it", async () => {
+    const flushes: number[][] = [];
+    const batcher = createWriteBatcher((items: number[]) => {
+      flushes.push(items);
+      return Promise.resolve(items);
+    }, { maxItems: 10, maxDelayMs: 60_000, total: 3 });
+    const first = batcher.add(1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(flushes).toEqual([]);
+    expect(await Promise.all([first, batcher.add(2), batcher.add(3)])).toEqual([1, 2, 3]);
+    expect(flushes).toEqual([[1, 2, 3]]);
+  });
+
   it("rejects every item of a failed flush and keeps working for the next", async () => {
     let fail = true;
     const batcher = createWriteBatcher(
