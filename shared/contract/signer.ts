@@ -19,27 +19,46 @@ export class SecretFormatError extends Error {
   }
 }
 
+// Byte conversions are plain loops: `Uint8Array.from(text, fn)` and `new Uint8Array(bytes)` were a
+// quarter of a webhook verification's CPU (V8 profile, 2026-11-24), the HMAC itself another quarter.
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
     return null;
   }
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return latin1Bytes(atob(text));
+}
+
+function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 function encodeBase64(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const b of bytes) hex += HEX[b];
+  return hex;
 }
 
+/** Bytes of an even-length hex string the caller has checked. */
 function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
 }
 
+// WebCrypto copies what it is given, so bytes over an ArrayBuffer are used as they are.
 function bytesOf(body: Uint8Array | string): Uint8Array<ArrayBuffer> {
-  return typeof body === "string" ? encoder.encode(body) : new Uint8Array(body);
+  if (typeof body === "string") return encoder.encode(body);
+  return body.buffer instanceof ArrayBuffer
+    ? body as Uint8Array<ArrayBuffer>
+    : new Uint8Array(body);
 }
 
 /** The HMAC key bytes for a secret (see the header comment for the rule). */
