@@ -1,6 +1,6 @@
 // Reliability promise: nothing is lost across crashes of a dispatcher. The standalone dispatcher
 // (worker/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
-// random moments, ten times, and restarted each time; then every event is delivered, the sandbox
+// random moments of its progress, ten times, and restarted each time; then every event is delivered, the sandbox
 // applied each exactly once (a re-delivery after a crash carried the same eventId, so the sandbox
 // recognised it as a duplicate), and the outbox, status rows and sandbox agree. A second test
 // kills the dispatcher's database connections instead (pg_terminate_backend): real Postgres only,
@@ -68,14 +68,25 @@ async function killHard(p: DispatcherProcess): Promise<void> {
   await p.exited;
 }
 
-const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function delivered(mentorIds: string[]): Promise<number> {
   const [row] = await t.db.sql<{ n: number }[]>`
     select count(*)::int as n from public.sync_events
     where state = 'delivered' and mentor_id = any(${mentorIds}::uuid[])`;
   return row.n;
+}
+
+/**
+ * Waits until the delivered count passes a random point of the `k`-th of `CRASHES + 1` equal parts
+ * of the run, and returns it. Crashes are placed by progress, not by clock: at random moments of
+ * 300-2500 ms, a fast machine delivered all 10,000 events before the last kill (CI, 2026-11-24).
+ */
+async function progressPast(mentorIds: string[], k: number): Promise<number> {
+  const part = mentorIds.length / (CRASHES + 1);
+  const target = Math.floor(part * k + Math.random() * part);
+  return await eventually(async () => {
+    const n = await delivered(mentorIds);
+    return n >= target ? n : undefined;
+  }, { timeoutMs: 120_000, everyMs: 20 });
 }
 
 /**
@@ -122,13 +133,12 @@ async function expectNothingLost(mentorIds: string[]): Promise<void> {
 describe("dispatcher crashes", () => {
   it(`SIGKILL at random moments, ${CRASHES} times, over ${EVENTS} events: none lost`, async () => {
     const mentorIds = await seedMentorsWithPendingEvents(t.db.sql, EVENTS);
-    const killedAt: { afterMs: number; delivered: number }[] = [];
+    const killedAt: { passed: number; delivered: number }[] = [];
     for (let crash = 0; crash < CRASHES; crash++) {
       const p = await startDispatcher();
-      const afterMs = randomBetween(300, 2500);
-      await sleep(afterMs);
+      const passed = await progressPast(mentorIds, crash);
       await killHard(p);
-      killedAt.push({ afterMs, delivered: await delivered(mentorIds) });
+      killedAt.push({ passed, delivered: await delivered(mentorIds) });
     }
     const last = await startDispatcher();
     await finish(last, 240_000);
@@ -148,7 +158,7 @@ describe("dispatcher crashes", () => {
       const p = await startDispatcher();
       let terminated = 0;
       for (let crash = 0; crash < CRASHES; crash++) {
-        await sleep(randomBetween(200, 1500));
+        await progressPast(mentorIds, crash);
         const rows = await t.db.sql`
           select pg_terminate_backend(pid) from pg_stat_activity
           where datname = current_database() and application_name like 'hlf-dynamics-sync%'`;
