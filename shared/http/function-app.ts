@@ -14,6 +14,9 @@ import type { Config } from "../config.ts";
 
 export type FunctionEnv = { Variables: { caller: Caller } };
 
+/** Browsers on any origin may call: every function checks its callers' credentials itself. */
+const ANY_ORIGIN = "*";
+
 /** How long a client waiting on a missed deadline is asked to wait before trying again. */
 const DEADLINE_RETRY_AFTER_SECONDS = 5;
 
@@ -37,7 +40,7 @@ export function createFunctionApp(
 ): Hono<FunctionEnv> {
   const app = new Hono<FunctionEnv>().basePath(`/${name}`);
   const preflight = cors({
-    origin: "*",
+    origin: ANY_ORIGIN,
     allowHeaders: [
       "authorization",
       "x-client-info",
@@ -55,7 +58,7 @@ export function createFunctionApp(
   app.use("*", async (c, next) => {
     if (c.req.method === "OPTIONS") return await preflight(c, next);
     await next();
-    c.res.headers.set("Access-Control-Allow-Origin", "*");
+    c.res.headers.set("Access-Control-Allow-Origin", ANY_ORIGIN);
   });
   // After CORS, so the deadline's answer carries its headers too (hono's timeout middleware: it
   // races the rest of the pipeline and throws the error below, which onError answers).

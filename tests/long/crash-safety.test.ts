@@ -1,10 +1,11 @@
 // Reliability promise: nothing is lost across crashes of a dispatcher. The standalone dispatcher
 // (worker/dispatcher.ts, a Deno process) drains 10,000 events while it is killed with SIGKILL at
-// random moments of its progress, ten times, and restarted each time; then every event is delivered, the sandbox
-// applied each exactly once (a re-delivery after a crash carried the same eventId, so the sandbox
-// recognised it as a duplicate), and the outbox, status rows and sandbox agree. A second test
-// kills the dispatcher's database connections instead (pg_terminate_backend): real Postgres only,
-// since the embedded PGlite cannot drop one client's session in-process.
+// random moments of its progress, ten times, and restarted each time; then every event is
+// delivered, the sandbox applied each exactly once (a re-delivery after a crash carried the same
+// eventId, so the sandbox recognised it as a duplicate), and the outbox, status rows and sandbox
+// agree. A second test kills the dispatcher's database connections instead
+// (pg_terminate_backend): real Postgres only, since the embedded PGlite cannot drop one client's
+// session in-process.
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
